@@ -1,0 +1,158 @@
+// `npm run admin -- <command>`: the saslpasswd2 / postmap / postconf / postqueue of Postern, over
+// the admin API of a running gateway (local `npm start` by default, or POSTERN_URL).
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+const USAGE = `usage: npm run admin -- <command>
+
+  account list
+  account add <login> [--password <p>|-] [--iterations <n>] [--note <text>]
+                                   (no --password: one is generated and printed once)
+  account passwd <login> [--password <p>|-]
+  account disable <login> | account enable <login> | account del <login>
+  map list <table>
+  map set <table> <key> <value> [--secret]      e.g. map set sender_login alice@example.com alice@example.com
+  map del <table> <key>
+  postconf [name ...]              show parameters (all, or the ones named)
+  postconf -e name=value ...       set parameters
+  postconf -X name ...             reset parameters to their defaults
+  queue [queued|held|done|discarded]
+  queue show <id> | queue release <id> | queue delete <id> | queue flush
+
+environment: POSTERN_URL (default http://127.0.0.1:8787), POSTERN_ADMIN_TOKEN (default: from .dev.vars)`;
+
+function adminToken(): string {
+  if (process.env.POSTERN_ADMIN_TOKEN) return process.env.POSTERN_ADMIN_TOKEN;
+  if (existsSync(".dev.vars")) {
+    const match = /^POSTERN_ADMIN_TOKEN=(.+)$/m.exec(readFileSync(".dev.vars", "utf8"));
+    if (match) return match[1]!.trim();
+  }
+  fail("set POSTERN_ADMIN_TOKEN (or run `npm start` once to create .dev.vars)");
+}
+
+function fail(message: string): never {
+  console.error(`admin: ${message}`);
+  process.exit(2);
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<unknown> {
+  const base = process.env.POSTERN_URL ?? "http://127.0.0.1:8787";
+  const headers: Record<string, string> = { authorization: `Bearer ${adminToken()}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(`${base}/v1/admin${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    fail(`cannot reach ${base}: ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!response.ok) fail(`${response.status}: ${json?.detail ?? json?.title ?? text}`);
+  return json;
+}
+
+async function readPassword(value: string | undefined): Promise<string | undefined> {
+  if (value !== "-") return value;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+const enc = encodeURIComponent;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      password: { type: "string" },
+      iterations: { type: "string" },
+      note: { type: "string" },
+      secret: { type: "boolean" },
+      e: { type: "boolean" },
+      X: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [group, verb, ...rest] = positionals;
+  if (values.help || !group) return void console.log(USAGE);
+  const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+  if (group === "account") {
+    const login = rest[0] ?? "";
+    switch (verb) {
+      case "list":
+        return print(await api("GET", "/accounts"));
+      case "add": {
+        const password = await readPassword(values.password);
+        const iterations = values.iterations ? Number(values.iterations) : undefined;
+        return print(await api("POST", "/accounts", { login, password, iterations, note: values.note }));
+      }
+      case "passwd": {
+        const password = (await readPassword(values.password)) ?? fail("--password is required");
+        return print(await api("PATCH", `/accounts/${enc(login)}`, { password }));
+      }
+      case "disable":
+      case "enable":
+        return print(await api("PATCH", `/accounts/${enc(login)}`, { disabled: verb === "disable" }));
+      case "del":
+        await api("DELETE", `/accounts/${enc(login)}`);
+        return console.log(`deleted ${login}`);
+    }
+  }
+  if (group === "map") {
+    const [table = "", key = "", value] = rest;
+    switch (verb) {
+      case "list":
+        return print(await api("GET", `/maps/${enc(table)}`));
+      case "set":
+        return print(await api("PUT", `/maps/${enc(table)}/${enc(key)}`, { value, secret: values.secret }));
+      case "del":
+        await api("DELETE", `/maps/${enc(table)}/${enc(key)}`);
+        return console.log(`deleted ${table}:${key}`);
+    }
+  }
+  if (group === "postconf") {
+    const names = positionals.slice(1);
+    if (values.e) {
+      for (const pair of names) {
+        const at = pair.indexOf("=");
+        if (at < 1) fail(`expected name=value, got ${pair}`);
+        await api("PUT", `/settings/${enc(pair.slice(0, at).trim())}`, { value: pair.slice(at + 1).trim() });
+      }
+      return;
+    }
+    if (values.X) {
+      for (const name of names) await api("DELETE", `/settings/${enc(name)}`);
+      return;
+    }
+    const all = (await api("GET", "/settings")) as { parameters: Record<string, { value: string }> };
+    for (const [name, p] of Object.entries(all.parameters)) {
+      if (names.length === 0 || names.includes(name)) console.log(`${name} = ${p.value}`);
+    }
+    return;
+  }
+  if (group === "queue") {
+    const id = rest[0] ?? "";
+    switch (verb ?? "queued") {
+      case "show":
+        return print(await api("GET", `/queue/${enc(id)}`));
+      case "release":
+        return print(await api("POST", `/queue/${enc(id)}/release`));
+      case "delete":
+        await api("DELETE", `/queue/${enc(id)}`);
+        return console.log(`deleted ${id}`);
+      case "flush":
+        return print(await api("POST", "/queue/flush"));
+      default:
+        return print(await api("GET", `/queue?state=${enc(verb ?? "queued")}`));
+    }
+  }
+  fail(`unknown command: ${positionals.join(" ")}\n\n${USAGE}`);
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,105 @@
+// The main.cf parameters Postern understands: Postfix's names, Postern's defaults, and what they mean.
+// The README's configuration reference is this table. A default differs from Postfix's only where a
+// safer one is documented in `postfix`.
+
+export interface Parameter {
+  readonly default: string;
+  readonly meaning: string;
+  /** Postfix's own default, when Postern deliberately differs. */
+  readonly postfix?: string;
+}
+
+export const PARAMETERS = {
+  myhostname: {
+    default: "postern.localdomain",
+    meaning: "This gateway's host name: EHLO name towards the smarthost and the Message-ID domain.",
+  },
+  mydomain: { default: "localdomain", meaning: "The gateway's domain (used in $mydomain expansions)." },
+  mydestination: {
+    default: "",
+    postfix: "$myhostname, localhost.$mydomain, localhost",
+    meaning:
+      "Domains this gateway calls local. Postern never delivers locally, so empty: every recipient is a relay destination.",
+  },
+  relay_domains: {
+    default: "",
+    meaning: "Destinations anyone may send to without permission (reject_unauth_destination lets them pass).",
+  },
+  mynetworks: {
+    default: "",
+    postfix: "127.0.0.0/8 [::1]/128 (mynetworks_style = host)",
+    meaning:
+      "Trusted client networks for permit_mynetworks. Empty: on the HTTP front the client address comes from a proxy header, so nothing is trusted by address unless you say so.",
+  },
+  smtpd_sasl_local_domain: {
+    default: "",
+    meaning: "Realm appended to a login without one (alice -> alice@realm); also the check_sasl_access key.",
+  },
+  smtpd_sender_login_maps: {
+    default: "d1:sender_login",
+    postfix: "(empty)",
+    meaning: "Envelope sender -> owning logins (user@domain, then user for local domains, then @domain).",
+  },
+  smtpd_sender_restrictions: {
+    default: "reject_sender_login_mismatch",
+    postfix: "(empty)",
+    meaning: "Restrictions on MAIL FROM. Postern refuses senders a login does not own unless you say otherwise.",
+  },
+  smtpd_relay_restrictions: {
+    default: "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination",
+    postfix: "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+    meaning: "Relay permission, per recipient. Postern rejects (5xx) rather than defers unauthorized relaying.",
+  },
+  smtpd_recipient_restrictions: {
+    default: "check_sasl_access d1:sasl_access",
+    postfix: "(empty)",
+    meaning: "Restrictions on RCPT TO, after the relay restrictions; per-login access actions by default.",
+  },
+  message_size_limit: { default: "10240000", meaning: "Largest message accepted, in bytes (5.3.4 above it)." },
+  smtpd_recipient_limit: { default: "1000", meaning: "Most recipients in one message (4.5.3 above it)." },
+  relayhost: {
+    default: "",
+    meaning:
+      "The smarthost: [host]:port (brackets: no MX lookup); :submission = 587, :submissions = 465. Empty: mail is deferred until one is set.",
+  },
+  smtp_helo_name: { default: "$myhostname", meaning: "EHLO name towards the smarthost." },
+  smtp_sasl_auth_enable: { default: "no", meaning: "Authenticate to the smarthost." },
+  smtp_sasl_password_maps: {
+    default: "d1:sasl_passwd",
+    meaning: "username:password for the next hop, keyed [host]:port, [host], host:port, host (sealed at rest).",
+  },
+  smtp_sender_dependent_authentication: {
+    default: "no",
+    meaning: "Look up smtp_sasl_password_maps by envelope sender (then @domain) before the next hop.",
+  },
+  smtp_sasl_password_result_delimiter: { default: ":", meaning: "Separates username and password." },
+  smtp_sasl_security_options: {
+    default: "noplaintext, noanonymous",
+    meaning: "Client SASL policy without TLS: PLAIN/LOGIN are never sent in the clear.",
+  },
+  smtp_sasl_tls_security_options: {
+    default: "noanonymous",
+    postfix: "$smtp_sasl_security_options",
+    meaning: "Client SASL policy once TLS is up: PLAIN/LOGIN allowed inside TLS.",
+  },
+  smtp_sasl_auth_soft_bounce: { default: "yes", meaning: "A 535 from the smarthost defers instead of bouncing." },
+  smtp_tls_security_level: {
+    default: "may",
+    postfix: "(empty: none)",
+    meaning:
+      "none, may (STARTTLS when offered), encrypt (STARTTLS required). Workers always verify the certificate.",
+  },
+  smtp_tls_wrappermode: { default: "no", meaning: "Implicit TLS to the smarthost (port 465)." },
+  smtp_connect_timeout: { default: "30s", meaning: "Connection set-up timeout towards the smarthost." },
+  smtp_helo_timeout: { default: "300s", meaning: "Greeting and EHLO timeout." },
+  smtp_data_done_timeout: { default: "600s", meaning: "Timeout for the reply to the end of DATA." },
+  minimal_backoff_time: { default: "300s", meaning: "Shortest wait before retrying a deferred message." },
+  maximal_backoff_time: { default: "4000s", meaning: "Longest wait between retries." },
+  maximal_queue_lifetime: { default: "5d", meaning: "After this, a still-deferred recipient is bounced." },
+} as const satisfies Record<string, Parameter>;
+
+export type ParameterName = keyof typeof PARAMETERS;
+
+export function isParameterName(name: string): name is ParameterName {
+  return Object.hasOwn(PARAMETERS, name);
+}

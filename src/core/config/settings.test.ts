@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { parseDuration, Settings, splitList } from "./settings.ts";
+
+describe("Settings", () => {
+  it("layers defaults, deployment vars and run-time overrides, later wins", () => {
+    const s = new Settings({ relayhost: "[a.example]:587", myhostname: "gw.example" }, { relayhost: "[b.example]:465" });
+    expect(s.get("relayhost")).toBe("[b.example]:465");
+    expect(s.get("myhostname")).toBe("gw.example");
+    expect(s.get("message_size_limit")).toBe("10240000");
+  });
+
+  it("ignores names that are not parameters (other bindings share the env)", () => {
+    const s = new Settings({ DB: "binding", relayhost: "[x]:25" });
+    expect(s.get("relayhost")).toBe("[x]:25");
+  });
+
+  it.each([
+    { name: "bare", raw: "$myhostname", want: "gw.example" },
+    { name: "braced", raw: "mail.${mydomain}", want: "mail.example" },
+    { name: "nested", raw: "$smtp_helo_name", want: "gw.example" },
+    { name: "unknown names stay", raw: "$nonsense", want: "$nonsense" },
+  ])("expands $name references: $name", ({ raw, want }) => {
+    const s = new Settings({ myhostname: "gw.example", mydomain: "example", relayhost: raw });
+    expect(s.get("relayhost")).toBe(want);
+    expect(s.raw("relayhost")).toBe(raw);
+  });
+
+  it("refuses a self-referencing value instead of looping", () => {
+    const s = new Settings({ relayhost: "$relayhost" });
+    expect(() => s.get("relayhost")).toThrow(/too deep/);
+  });
+
+  it("parses booleans, integers and durations strictly", () => {
+    const s = new Settings({ smtp_sasl_auth_enable: "yes", smtp_tls_wrappermode: "maybe", message_size_limit: "10k" });
+    expect(s.bool("smtp_sasl_auth_enable")).toBe(true);
+    expect(() => s.bool("smtp_tls_wrappermode")).toThrow(/yes or no/);
+    expect(() => s.int("message_size_limit")).toThrow(/whole number/);
+    expect(s.duration("maximal_queue_lifetime")).toBe(5 * 86400_000);
+  });
+});
+
+describe("parseDuration", () => {
+  it.each([
+    ["300s", 300_000],
+    ["300", 300_000],
+    ["5m", 300_000],
+    ["2h", 7_200_000],
+    ["5d", 432_000_000],
+    ["1w", 604_800_000],
+    ["0s", 0],
+    ["5x", null],
+    ["-1s", null],
+    ["", null],
+  ])("%s -> %s", (value, want) => expect(parseDuration(value)).toBe(want));
+});
+
+describe("splitList", () => {
+  it("splits on commas and whitespace", () => {
+    expect(splitList("a, b  c,\n d,,")).toEqual(["a", "b", "c", "d"]);
+  });
+});

@@ -1,0 +1,244 @@
+// Accepted messages, their recipients and delivery attempts. Each change that spans rows is one
+// D1 batch (D1 has no interactive transactions; a batch is atomic).
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { Database } from "./database.ts";
+import {
+  deliveryAttempts,
+  type MessageState,
+  messages,
+  type RecipientStatus,
+  recipients,
+} from "./schema.ts";
+
+export type MessageRow = typeof messages.$inferSelect;
+export type RecipientRow = typeof recipients.$inferSelect;
+
+export interface NewMessage {
+  id: string;
+  accountId: string | null;
+  saslUsername: string | null;
+  saslMethod: string | null;
+  clientAddress: string;
+  mailFrom: string;
+  bodyKey: string | null;
+  size: number;
+  headerMessageId: string | null;
+  eightBit: boolean;
+  smtputf8: boolean;
+  state: MessageState;
+  stateReason: string | null;
+  recipients: string[];
+  recipientStatus: RecipientStatus;
+  now: number;
+}
+
+export interface AttemptOutcome {
+  position: number;
+  recipient: string;
+  status: "sent" | "deferred" | "bounced";
+  reply: string;
+}
+
+export interface MessageView {
+  message: MessageRow;
+  recipients: RecipientRow[];
+}
+
+export class DbMessageStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Envelope and recipients in one atomic batch. */
+  async insert(m: NewMessage): Promise<void> {
+    const { recipients: addresses, recipientStatus, now, ...fields } = m;
+    const message = this.#db.insert(messages).values({
+      ...fields,
+      attempts: 0,
+      nextAttemptAt: m.state === "queued" ? now : null,
+      leaseUntil: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const rows = this.#db.insert(recipients).values(
+      addresses.map((address, position) => ({
+        messageId: m.id,
+        position,
+        address,
+        status: recipientStatus,
+        lastReply: null,
+        attempts: 0,
+        updatedAt: now,
+      })),
+    );
+    await this.#db.batch([message, rows]);
+  }
+
+  async delete(id: string): Promise<MessageRow | null> {
+    const [, , deleted] = await this.#db.batch([
+      this.#db.delete(deliveryAttempts).where(eq(deliveryAttempts.messageId, id)),
+      this.#db.delete(recipients).where(eq(recipients.messageId, id)),
+      this.#db.delete(messages).where(eq(messages.id, id)).returning(),
+    ]);
+    return deleted[0] ?? null;
+  }
+
+  async view(id: string): Promise<MessageView | null> {
+    const [found, rows] = await this.#db.batch([
+      this.#db.select().from(messages).where(eq(messages.id, id)),
+      this.#db.select().from(recipients).where(eq(recipients.messageId, id)).orderBy(asc(recipients.position)),
+    ]);
+    const message = found[0];
+    return message ? { message, recipients: rows } : null;
+  }
+
+  async attempts(id: string) {
+    return this.#db
+      .select()
+      .from(deliveryAttempts)
+      .where(eq(deliveryAttempts.messageId, id))
+      .orderBy(asc(deliveryAttempts.id))
+      .all();
+  }
+
+  /**
+   * Takes the delivery lease of a queued message, so that one worker at a time delivers it even
+   * when the queue hands the same id out twice. Null: not queued, or leased elsewhere.
+   */
+  async claim(id: string, now: number, leaseMs: number): Promise<MessageRow | null> {
+    const row = await this.#db
+      .update(messages)
+      .set({ leaseUntil: now + leaseMs, updatedAt: now })
+      .where(
+        and(
+          eq(messages.id, id),
+          eq(messages.state, "queued"),
+          or(isNull(messages.leaseUntil), lt(messages.leaseUntil, now)),
+        ),
+      )
+      .returning()
+      .get();
+    return row ?? null;
+  }
+
+  async releaseLease(id: string): Promise<void> {
+    await this.#db.update(messages).set({ leaseUntil: null }).where(eq(messages.id, id));
+  }
+
+  async pendingRecipients(id: string): Promise<RecipientRow[]> {
+    return this.#db
+      .select()
+      .from(recipients)
+      .where(and(eq(recipients.messageId, id), inArray(recipients.status, ["queued", "deferred"])))
+      .orderBy(asc(recipients.position))
+      .all();
+  }
+
+  /**
+   * Records one delivery attempt: each recipient's outcome, the attempt log, and the message's
+   * next state (done when nothing is left to deliver, else queued with its next attempt time).
+   */
+  async recordAttempt(input: {
+    id: string;
+    relay: string;
+    outcomes: AttemptOutcome[];
+    now: number;
+    nextAttemptAt: number | null;
+  }): Promise<void> {
+    const { id, relay, outcomes, now, nextAttemptAt } = input;
+    const statements = outcomes.map((o) =>
+      this.#db
+        .update(recipients)
+        .set({ status: o.status, lastReply: o.reply, attempts: sql`${recipients.attempts} + 1`, updatedAt: now })
+        .where(and(eq(recipients.messageId, id), eq(recipients.position, o.position))),
+    );
+    const log = outcomes.length
+      ? [
+          this.#db.insert(deliveryAttempts).values(
+            outcomes.map((o) => ({
+              messageId: id,
+              recipient: o.recipient,
+              relay,
+              status: o.status,
+              reply: o.reply,
+              at: now,
+            })),
+          ),
+        ]
+      : [];
+    const message = this.#db
+      .update(messages)
+      .set({
+        state: nextAttemptAt === null ? "done" : "queued",
+        attempts: sql`${messages.attempts} + 1`,
+        nextAttemptAt,
+        leaseUntil: null,
+        updatedAt: now,
+      })
+      .where(eq(messages.id, id));
+    await this.#db.batch([message, ...statements, ...log]);
+  }
+
+  /** Queued messages that are due but that no worker holds: their queue job may have been lost. */
+  async overdue(now: number, graceMs: number, limit: number): Promise<string[]> {
+    const rows = await this.#db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.state, "queued"),
+          lte(messages.nextAttemptAt, now - graceMs),
+          or(isNull(messages.leaseUntil), lt(messages.leaseUntil, now)),
+        ),
+      )
+      .orderBy(asc(messages.nextAttemptAt))
+      .limit(limit)
+      .all();
+    return rows.map((r) => r.id);
+  }
+
+  /** postqueue -f: every queued message not held by a worker becomes due now. */
+  async makeDueNow(now: number, limit: number): Promise<string[]> {
+    const rows = await this.#db
+      .update(messages)
+      .set({ nextAttemptAt: now, updatedAt: now })
+      .where(and(eq(messages.state, "queued"), or(isNull(messages.leaseUntil), lt(messages.leaseUntil, now))))
+      .returning({ id: messages.id })
+      .all();
+    return rows.slice(0, limit).map((r) => r.id);
+  }
+
+  async listByState(state: MessageState, limit: number): Promise<MessageRow[]> {
+    return this.#db
+      .select()
+      .from(messages)
+      .where(eq(messages.state, state))
+      .orderBy(asc(messages.createdAt))
+      .limit(limit)
+      .all();
+  }
+
+  /** A held message goes back to the queue (postsuper -H). Null when it was not held. */
+  async releaseHeld(id: string, now: number): Promise<MessageRow | null> {
+    const [released] = await this.#db.batch([
+      this.#db
+        .update(messages)
+        .set({ state: "queued", nextAttemptAt: now, updatedAt: now })
+        .where(and(eq(messages.id, id), eq(messages.state, "held")))
+        .returning(),
+      this.#db
+        .update(recipients)
+        .set({ status: "queued", updatedAt: now })
+        .where(
+          and(
+            eq(recipients.messageId, id),
+            eq(recipients.status, "held"),
+            sql`exists (select 1 from messages where id = ${id} and state = 'queued')`,
+          ),
+        ),
+    ]);
+    return released[0] ?? null;
+  }
+}

@@ -1,0 +1,119 @@
+// The one schema for D1 (Workers) and local SQLite (Node). Times are unix milliseconds.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** SASL accounts. No plaintext or reversible password: only the SCRAM-SHA-256 record. */
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    /** The SASL login, with the realm of smtpd_sasl_local_domain appended when one is set. */
+    login: text("login").notNull(),
+    scramSalt: text("scram_salt").notNull(),
+    scramIterations: integer("scram_iterations").notNull(),
+    scramStoredKey: text("scram_stored_key").notNull(),
+    scramServerKey: text("scram_server_key").notNull(),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    note: text("note"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("accounts_login").on(sql`lower(${t.login})`)],
+);
+
+/**
+ * Postfix-style lookup tables (`d1:<table>`): smtpd_sender_login_maps, check_sasl_access,
+ * smtp_sasl_password_maps... Secret values are sealed (AES-GCM) and never listed.
+ */
+export const mapEntries = sqliteTable(
+  "map_entries",
+  {
+    table: text("table_name").notNull(),
+    /** Lower-cased, as Postfix folds keys of indexed tables. */
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+    secret: integer("secret", { mode: "boolean" }).notNull().default(false),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.table, t.key] })],
+);
+
+/** main.cf parameters set at run time (`postconf -e`); they override wrangler vars and defaults. */
+export const settings = sqliteTable("settings", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const messageStates = ["queued", "held", "discarded", "done"] as const;
+export type MessageState = (typeof messageStates)[number];
+
+/** One accepted message: its envelope sender, owner and where its body lives. */
+export const messages = sqliteTable(
+  "messages",
+  {
+    /** The queue id, as in Postfix log lines. */
+    id: text("id").primaryKey(),
+    accountId: text("account_id"),
+    saslUsername: text("sasl_username"),
+    saslMethod: text("sasl_method"),
+    clientAddress: text("client_address").notNull(),
+    mailFrom: text("mail_from").notNull(),
+    bodyKey: text("body_key"),
+    size: integer("size").notNull(),
+    headerMessageId: text("header_message_id"),
+    eightBit: integer("eight_bit", { mode: "boolean" }).notNull().default(false),
+    smtputf8: integer("smtputf8", { mode: "boolean" }).notNull().default(false),
+    /** queued: recipients left to deliver; held: waits for an admin; done: every recipient final. */
+    state: text("state", { enum: messageStates }).notNull(),
+    /** Why it is held or discarded (the access table's text). */
+    stateReason: text("state_reason"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    /** A delivery worker holds the message until then; others leave it alone. */
+    leaseUntil: integer("lease_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("messages_due").on(t.state, t.nextAttemptAt),
+    index("messages_account").on(t.accountId, t.createdAt),
+  ],
+);
+
+export const recipientStatuses = ["queued", "deferred", "sent", "bounced", "held", "discarded"] as const;
+export type RecipientStatus = (typeof recipientStatuses)[number];
+
+export const recipients = sqliteTable(
+  "recipients",
+  {
+    messageId: text("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    address: text("address").notNull(),
+    status: text("status", { enum: recipientStatuses }).notNull(),
+    /** The remote reply (sent, bounced, deferred) or the local reason. */
+    lastReply: text("last_reply"),
+    attempts: integer("attempts").notNull().default(0),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.position] })],
+);
+
+/** Every delivery attempt, per recipient, with what the smarthost said. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    recipient: text("recipient").notNull(),
+    relay: text("relay").notNull(),
+    status: text("status", { enum: ["sent", "deferred", "bounced"] }).notNull(),
+    reply: text("reply").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("attempts_message").on(t.messageId, t.at)],
+);

@@ -1,0 +1,64 @@
+// The Hono app, built from injected services so that Workers and Node run the same routes.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { clientInfo } from "./client-info.ts";
+import { ProblemError, problemResponse } from "./problem.ts";
+import { requireAdmin } from "./routes/admin-auth.ts";
+import { adminAccounts } from "./routes/admin-accounts.ts";
+import { adminMaps } from "./routes/admin-maps.ts";
+import { adminQueue } from "./routes/admin-queue.ts";
+import { adminSettings } from "./routes/admin-settings.ts";
+import { messageRoutes } from "./routes/messages.ts";
+import type { AppEnv, Services } from "./services.ts";
+
+export type ServicesFactory = (env: unknown, request: Request) => Services;
+
+export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const services = makeServices(c.env, c.req.raw);
+    c.set("services", services);
+    c.set("client", clientInfo(c.req.raw.headers));
+    c.set("requestSettings", await services.loadSettings());
+    await next();
+  });
+
+  app.get("/", (c) => c.json({ name: "postern", api: "/v1" }));
+  app.get("/healthz", (c) => c.text("ok"));
+
+  app.route("/v1/messages", messageRoutes);
+
+  app.use("/v1/admin/*", requireAdmin);
+  app.route("/v1/admin/accounts", adminAccounts);
+  app.route("/v1/admin/maps", adminMaps);
+  app.route("/v1/admin/settings", adminSettings);
+  app.route("/v1/admin/queue", adminQueue);
+
+  app.notFound(() => problemResponse({ slug: "not-found", title: "Not found", status: 404 }));
+
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(error.problem, error.headers);
+    if (error instanceof HTTPException) {
+      return problemResponse({ slug: "http-error", title: error.message || "Request failed", status: error.status });
+    }
+    const transient = (error as { transient?: boolean }).transient === true;
+    const code = (error as { code?: string }).code;
+    c.get("services")?.logger.error(`error: ${c.req.method} ${new URL(c.req.url).pathname}: ${code ?? ""} ${error.message}`);
+    return problemResponse(
+      transient
+        ? {
+            slug: "temporarily-unavailable",
+            title: "Temporarily unavailable",
+            status: 503,
+            detail: "The message could not be stored; nothing was accepted. Try again.",
+            smtpStatus: "4.3.0",
+            smtpReply: "451 4.3.0 Error: queue file write error",
+          }
+        : { slug: "internal-error", title: "Internal error", status: 500, smtpStatus: "4.3.0" },
+      transient ? { "retry-after": "30" } : {},
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,44 @@
+// What the HTTP app needs from its runtime, injected per request: the Workers entry builds these
+// from bindings, the Node entry from SQLite and the file system.
+import type { Settings } from "../core/config/settings.ts";
+import type { LookupTable } from "../core/maps/lookup-table.ts";
+import type { BodyStore, DeliveryQueue, Logger } from "../core/ports.ts";
+import type { DbAccountStore } from "../db/account-store.ts";
+import type { DbMapStore } from "../db/map-store.ts";
+import type { DbMessageStore } from "../db/message-store.ts";
+import type { DbSettingsStore } from "../db/settings-store.ts";
+
+export interface Services {
+  accounts: DbAccountStore;
+  maps: DbMapStore;
+  messages: DbMessageStore;
+  settingsStore: DbSettingsStore;
+  bodies: BodyStore;
+  queue: DeliveryQueue;
+  logger: Logger;
+  /** Admin API bearer secret (POSTERN_ADMIN_TOKEN). Unset: the admin API is closed. */
+  adminToken: string | undefined;
+  /** Defaults, deployment vars and run-time overrides, resolved. */
+  loadSettings(): Promise<Settings>;
+  /** Opens a map spec: d1:NAME, inline:{...}, static:VALUE. */
+  openTable(spec: string): LookupTable;
+}
+
+export interface ClientInfo {
+  address: string;
+  name: string;
+}
+
+export interface SaslIdentity {
+  accountId: string;
+  username: string;
+  method: string;
+}
+
+export type AppEnv = {
+  Variables: {
+    services: Services;
+    client: ClientInfo;
+    requestSettings: Settings;
+  };
+};

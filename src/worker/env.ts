@@ -1,0 +1,28 @@
+// Bindings of the Workers runtime (wrangler.jsonc) and secrets (`wrangler secret put`).
+export interface DeliveryJob {
+  id: string;
+}
+
+export interface Env {
+  DB: D1Database;
+  BODIES: R2Bucket;
+  DELIVERY: Queue<DeliveryJob>;
+  /** Bearer secret of the admin API. Unset: the admin API is closed. */
+  POSTERN_ADMIN_TOKEN?: string;
+  /** Key ring for secrets at rest: `kid:base64key[,kid:base64key...]`, the first one current. */
+  POSTERN_SECRET_KEY?: string;
+}
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      DB: D1Database;
+      BODIES: R2Bucket;
+      DELIVERY: Queue<DeliveryJob>;
+      POSTERN_ADMIN_TOKEN?: string;
+      POSTERN_SECRET_KEY?: string;
+      TEST_MIGRATIONS?: unknown;
+      TEST_SMARTHOST?: string;
+    }
+  }
+}

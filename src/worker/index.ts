@@ -1,0 +1,65 @@
+// The Workers entry: the HTTP API, the delivery queue consumer and the sweeper.
+import { deliverMessages } from "../core/delivery/deliver.ts";
+import { parseMapList } from "../core/maps/parse-map-list.ts";
+import { createApp } from "../http/app.ts";
+import { connectSocket } from "./connect-socket.ts";
+import type { DeliveryJob, Env } from "./env.ts";
+import { workerServices } from "./services.ts";
+
+const app = createApp((env) => workerServices(env as Env));
+
+/** A due message left unqueued this long (its queue job lost) is queued again by the sweeper. */
+const SWEEP_GRACE_MS = 2 * 60_000;
+
+export async function runDelivery(ids: string[], env: Env): Promise<void> {
+  const services = workerServices(env, "postern/smtp");
+  const settings = await services.loadSettings();
+  await deliverMessages(ids, {
+    store: services.messages,
+    bodies: services.bodies,
+    queue: services.queue,
+    connect: connectSocket,
+    logger: services.logger,
+    settings,
+    passwordTables: () => parseMapList(settings.get("smtp_sasl_password_maps")).map((spec) => services.openTable(spec)),
+  });
+}
+
+export async function sweep(env: Env, now = Date.now()): Promise<string[]> {
+  const services = workerServices(env, "postern/sweeper");
+  const overdue = await services.messages.overdue(now, SWEEP_GRACE_MS, 500);
+  if (overdue.length) {
+    await services.queue.enqueue(overdue);
+    services.logger.info(`requeued ${overdue.length} overdue message(s)`);
+  }
+  return overdue;
+}
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) {
+      // Delivery kept crashing for these; the rows stay queued and the sweeper retries them later.
+      for (const message of batch.messages) {
+        console.error(`postern/qmgr: warning: ${message.body.id}: delivery job dead-lettered; left for the sweeper`);
+        message.ack();
+      }
+      return;
+    }
+    try {
+      await runDelivery(
+        batch.messages.map((m) => m.body.id),
+        env,
+      );
+      batch.ackAll();
+    } catch (error) {
+      console.error(`postern/qmgr: warning: delivery batch failed: ${(error as Error).message}`);
+      batch.retryAll({ delaySeconds: 30 });
+    }
+  },
+
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweep(env));
+  },
+} satisfies ExportedHandler<Env, DeliveryJob>;

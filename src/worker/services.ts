@@ -1,0 +1,42 @@
+// Builds the app's services from Workers bindings.
+import { parseKeyRing } from "../core/auth/secret-box.ts";
+import { isParameterName } from "../core/config/parameters.ts";
+import { type RawSettings, Settings } from "../core/config/settings.ts";
+import { openTable } from "../core/maps/open-table.ts";
+import { DbAccountStore } from "../db/account-store.ts";
+import { openDatabase } from "../db/database.ts";
+import { DbMapStore } from "../db/map-store.ts";
+import { DbMessageStore } from "../db/message-store.ts";
+import { DbSettingsStore } from "../db/settings-store.ts";
+import type { Services } from "../http/services.ts";
+import { consoleLogger } from "./console-logger.ts";
+import type { Env } from "./env.ts";
+import { CloudflareDeliveryQueue } from "./queue-producer.ts";
+import { R2BodyStore } from "./r2-body-store.ts";
+
+/** Postfix parameters given as wrangler vars (same names). */
+function varsOf(env: Env): RawSettings {
+  const vars: RawSettings = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (isParameterName(name) && typeof value === "string") vars[name] = value;
+  }
+  return vars;
+}
+
+export function workerServices(env: Env, program = "postern/http"): Services {
+  const db = openDatabase(env.DB);
+  const maps = new DbMapStore(db, env.POSTERN_SECRET_KEY ? parseKeyRing(env.POSTERN_SECRET_KEY) : null);
+  const settingsStore = new DbSettingsStore(db);
+  return {
+    accounts: new DbAccountStore(db),
+    maps,
+    messages: new DbMessageStore(db),
+    settingsStore,
+    bodies: new R2BodyStore(env.BODIES),
+    queue: new CloudflareDeliveryQueue(env.DELIVERY),
+    logger: consoleLogger(program),
+    adminToken: env.POSTERN_ADMIN_TOKEN,
+    loadSettings: async () => new Settings(varsOf(env), await settingsStore.load()),
+    openTable: (spec) => openTable(spec, { d1: (name) => maps.table(name) }),
+  };
+}

@@ -1,0 +1,214 @@
+// End to end on the Workers runtime: HTTP submission -> D1 + R2 -> Queue -> consumer -> connect()
+// -> a real SMTP smarthost process (STARTTLS or implicit TLS, AUTH required) -> per-recipient status.
+import { env } from "cloudflare:workers";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { newQueueId } from "../../src/core/ids.ts";
+import { bodyKeyFor } from "../../src/core/submission/accept.ts";
+import { openDatabase } from "../../src/db/database.ts";
+import { DbMessageStore } from "../../src/db/message-store.ts";
+import { sweep } from "../../src/worker/index.ts";
+import {
+  admin,
+  allFinal,
+  newAccount,
+  setParameters,
+  sink,
+  status,
+  submitJson,
+  submitRaw,
+  waitFor,
+} from "./helpers.ts";
+
+const ports = sink.ports;
+
+async function relayVia(port: number, extra: Record<string, string> = {}) {
+  const hop = `[127.0.0.1]:${port}`;
+  await setParameters({
+    relayhost: hop,
+    smtp_sasl_auth_enable: "yes",
+    smtp_tls_security_level: "encrypt",
+    smtp_tls_wrappermode: "no",
+    minimal_backoff_time: "1s",
+    maximal_backoff_time: "2s",
+    ...extra,
+  });
+  const res = await admin("PUT", `/maps/sasl_passwd/${encodeURIComponent(hop)}`, { value: "relay:relay-secret" });
+  expect(res.status).toBe(200);
+}
+
+const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+describe("delivery to the smarthost", () => {
+  beforeAll(async () => {
+    await sink.up();
+  });
+  beforeEach(async () => {
+    await sink.clear();
+    await relayVia(ports.starttls);
+  });
+
+  it("delivers a JSON submission over STARTTLS with AUTH, and reports the smarthost's reply", async () => {
+    const alice = await newAccount(["alice@example.com"]);
+    const res = await submitJson(alice.basic, {
+      from: "Alice <alice@example.com>",
+      to: ["bob@example.net"],
+      subject: "Hello",
+      text: "Line one\n.leading dot\nLine three",
+    });
+    expect(res.status).toBe(202);
+    const { id, status: accepted } = await res.json<{ id: string; status: string }>();
+    expect(accepted).toBe("queued");
+    expect(res.headers.get("location")).toBe(`/v1/messages/${id}`);
+
+    const view = await waitFor(alice.basic, id, allFinal);
+    expect(view.recipients[0]).toMatchObject({ address: "bob@example.net", status: "sent" });
+    expect(view.recipients[0]!.reply).toMatch(/^250 2\.0\.0 Ok: queued as \S+/);
+
+    const [got] = await sink.messages("bob@example.net");
+    expect(got).toMatchObject({ server: "starttls", mailFrom: "alice@example.com", authUser: "relay", secure: true });
+    expect(got!.rcptTo).toEqual(["bob@example.net"]);
+    const stored = await env.BODIES.get(`bodies/${id}`);
+    const body = new Uint8Array(await stored!.arrayBuffer());
+    expect(decode(got!.bodyBase64)).toEqual(body);
+    expect(new TextDecoder().decode(body)).toContain("\r\n.leading dot\r\n");
+  });
+
+  it("relays a raw message/rfc822 byte-exact over implicit TLS (smtp_tls_wrappermode)", async () => {
+    await relayVia(ports.implicit, { smtp_tls_wrappermode: "yes" });
+    const alice = await newAccount(["raw@example.com"]);
+    const raw =
+      "From: raw@example.com\r\nTo: carol@example.net\r\nSubject: raw\r\nMessage-ID: <raw-1@example.com>\r\n\r\n" +
+      ".dot first\r\nnon-ASCII: caf\u00e9\r\n\r\n..two dots\r\nlast line without CRLF";
+    const res = await submitRaw(alice.basic, "raw@example.com", ["carol@example.net", "dave@example.net"], raw);
+    expect(res.status).toBe(202);
+    const { id } = await res.json<{ id: string }>();
+    const view = await waitFor(alice.basic, id, allFinal);
+    expect(view.recipients.map((r) => r.status)).toEqual(["sent", "sent"]);
+
+    const [got] = await sink.messages("carol@example.net");
+    expect(got).toMatchObject({ server: "implicit", secure: true, authUser: "relay" });
+    expect(got!.rcptTo).toEqual(["carol@example.net", "dave@example.net"]);
+    // The only change Postern makes to a raw message is the final CRLF SMTP needs.
+    expect(new TextDecoder().decode(decode(got!.bodyBase64))).toBe(`${raw}\r\n`);
+  });
+
+  it("records a 550 from the smarthost as bounced with its reply, and delivers the other recipient", async () => {
+    const alice = await newAccount(["a550@example.com"]);
+    const res = await submitJson(alice.basic, {
+      from: "a550@example.com",
+      to: ["reject550-x@example.net", "fine@example.net"],
+      subject: "mixed",
+      text: "x",
+    });
+    const { id } = await res.json<{ id: string }>();
+    const view = await waitFor(alice.basic, id, allFinal);
+    const byAddress = Object.fromEntries(view.recipients.map((r) => [r.address, r]));
+    expect(byAddress["reject550-x@example.net"]!.status).toBe("bounced");
+    expect(byAddress["reject550-x@example.net"]!.reply).toMatch(/550 5\.1\.1 .*User unknown.*\(in reply to RCPT TO command\)/);
+    expect(byAddress["fine@example.net"]!.status).toBe("sent");
+    const attempts = await (await admin("GET", `/queue/${id}`)).json<{ attempts_log: { status: string }[] }>();
+    expect(attempts.attempts_log.map((a) => a.status).sort()).toEqual(["bounced", "sent"]);
+  });
+
+  it("defers while the smarthost is down and delivers once it is back; nothing is lost", async () => {
+    const alice = await newAccount(["down@example.com"]);
+    await sink.down();
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await submitJson(alice.basic, { from: "down@example.com", to: [`down${i}@example.net`], subject: `d${i}`, text: "x" });
+        expect(res.status).toBe(202);
+        ids.push((await res.json<{ id: string }>()).id);
+      }
+      for (const id of ids) {
+        const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.status === "deferred");
+        expect(view.recipients[0]!.reply).toMatch(/connect to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+|Connection refused|connect/i);
+        expect(view.recipients[0]!.next_attempt_at).not.toBeNull();
+      }
+    } finally {
+      await sink.up();
+    }
+    for (const id of ids) {
+      const view = await waitFor(alice.basic, id, allFinal);
+      expect(view.recipients[0]!.status).toBe("sent");
+      expect(view.recipients[0]!.attempts).toBeGreaterThanOrEqual(2);
+    }
+    for (let i = 0; i < 3; i++) expect(await sink.messages(`down${i}@example.net`)).toHaveLength(1);
+  });
+
+  it("defers a message whose connection drops mid-DATA, then delivers it", async () => {
+    const alice = await newAccount(["drop@example.com"]);
+    const res = await submitJson(alice.basic, { from: "drop@example.com", to: ["dropdata@example.net"], subject: "d", text: "x".repeat(5000) });
+    const { id } = await res.json<{ id: string }>();
+    const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
+    expect(view.recipients[0]!.status).toBe("deferred");
+    expect(view.recipients[0]!.reply).toMatch(/lost connection|connection/i);
+    expect(await sink.messages("dropdata@example.net")).toHaveLength(0);
+  });
+
+  it("never sends credentials in the clear: no TLS and noplaintext defers with 'No worthy mechs found'", async () => {
+    await relayVia(ports.plain, { smtp_tls_security_level: "may" });
+    const alice = await newAccount(["clear@example.com"]);
+    const res = await submitJson(alice.basic, { from: "clear@example.com", to: ["x@example.net"], subject: "s", text: "x" });
+    const { id } = await res.json<{ id: string }>();
+    const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
+    expect(view.recipients[0]!.status).toBe("deferred");
+    expect(view.recipients[0]!.reply).toContain("SASL authentication failure: No worthy mechs found");
+    expect(await sink.messages("x@example.net")).toHaveLength(0);
+  });
+
+  it("bounces a deferred recipient once maximal_queue_lifetime has passed, keeping the last error", async () => {
+    await relayVia(ports.starttls, { maximal_queue_lifetime: "0s" });
+    try {
+      const alice = await newAccount(["late@example.com"]);
+      const res = await submitJson(alice.basic, { from: "late@example.com", to: ["defer451@example.net"], subject: "s", text: "x" });
+      const { id } = await res.json<{ id: string }>();
+      const view = await waitFor(alice.basic, id, allFinal);
+      expect(view.recipients[0]!.status).toBe("bounced");
+      expect(view.recipients[0]!.reply).toMatch(/expired.*451 4\.3\.0/);
+    } finally {
+      await admin("DELETE", "/settings/maximal_queue_lifetime");
+    }
+  });
+
+  it("the sweeper queues a committed message whose queue job was lost", async () => {
+    const alice = await newAccount(["sweep@example.com"]);
+    const account = await (await admin("GET", `/accounts/${encodeURIComponent(alice.login)}`)).json<{ id: string }>();
+    // What a crash between the D1 commit and queue.send() leaves behind: rows and body, no job.
+    const id = newQueueId();
+    const body = new TextEncoder().encode("From: sweep@example.com\r\nSubject: swept\r\n\r\nbody\r\n");
+    await env.BODIES.put(bodyKeyFor(id), body);
+    await new DbMessageStore(openDatabase(env.DB)).insert({
+      id,
+      accountId: account.id,
+      saslUsername: alice.login,
+      saslMethod: "PLAIN",
+      clientAddress: "unknown",
+      mailFrom: "sweep@example.com",
+      bodyKey: bodyKeyFor(id),
+      size: body.byteLength,
+      headerMessageId: null,
+      eightBit: false,
+      smtputf8: false,
+      state: "queued",
+      stateReason: null,
+      recipients: ["swept@example.net"],
+      recipientStatus: "queued",
+      now: Date.now(),
+    });
+    expect(await sweep(env, Date.now())).not.toContain(id); // within the grace period: left to the queue
+    expect(await sweep(env, Date.now() + 5 * 60_000)).toContain(id);
+    const view = await waitFor(alice.basic, id, allFinal);
+    expect(view.recipients[0]!.status).toBe("sent");
+    expect(await sink.messages("swept@example.net")).toHaveLength(1);
+  });
+
+  it("status is visible to the owner only", async () => {
+    const alice = await newAccount(["own@example.com"]);
+    const mallory = await newAccount();
+    const res = await submitJson(alice.basic, { from: "own@example.com", to: ["o@example.net"], subject: "s", text: "x" });
+    const { id } = await res.json<{ id: string }>();
+    await expect(status(mallory.basic, id)).rejects.toThrow(/404/);
+    expect((await status(alice.basic, id)).id).toBe(id);
+  });
+});

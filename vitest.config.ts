@@ -1,0 +1,53 @@
+// One `npm test`: portable core unit tests on Node, and integration tests inside the real Workers
+// runtime (local D1, R2, Queues) against a real SMTP smarthost process.
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+import { makeTestCertificates } from "./test/smarthost/certificates.ts";
+
+// workerd must trust the smarthost's test CA: miniflare reads NODE_EXTRA_CA_CERTS once, when it is
+// loaded, so the certificates are made and the variable set before the plugin is imported.
+const certificates = makeTestCertificates(path.resolve(".wrangler/test-certs"));
+process.env.NODE_EXTRA_CA_CERTS = certificates.caFile;
+process.env.POSTERN_TEST_CERT_DIR = certificates.dir;
+const { cloudflareTest, readD1Migrations } = await import("@cloudflare/vitest-plugin");
+
+const migrations = await readD1Migrations(path.resolve("migrations"));
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "./test/count-reporter.ts"],
+    projects: [
+      {
+        test: {
+          name: "core",
+          include: ["src/**/*.test.ts", "test/node/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                POSTERN_ADMIN_TOKEN: "test-admin-token",
+                POSTERN_SECRET_KEY: "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                TEST_SMARTHOST: inject<string>("smarthost"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["./test/smarthost/global-setup.ts"],
+          setupFiles: ["./test/worker/apply-migrations.ts"],
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
