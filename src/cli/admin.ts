@@ -59,7 +59,9 @@ async function readPassword(value: string | undefined): Promise<string | undefin
   if (value !== "-") return value;
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 const enc = encodeURIComponent;

@@ -67,7 +67,11 @@ export class DbAccountStore implements AccountStore {
   }
 
   /** Returns null when the login is taken. */
-  async create(input: { login: string; scram: ScramRecord; note?: string | null }): Promise<AccountSummary | null> {
+  async create(input: {
+    login: string;
+    scram: ScramRecord;
+    note?: string | null;
+  }): Promise<AccountSummary | null> {
     const now = Date.now();
     const row: Row = {
       id: crypto.randomUUID(),
@@ -103,7 +107,11 @@ export class DbAccountStore implements AccountStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const row = await this.#db.delete(accounts).where(eq(accounts.id, id)).returning({ id: accounts.id }).get();
+    const row = await this.#db
+      .delete(accounts)
+      .where(eq(accounts.id, id))
+      .returning({ id: accounts.id })
+      .get();
     return row !== undefined;
   }
 }

@@ -47,7 +47,9 @@ export class DbMapStore {
 
   async set(table: string, key: string, value: string, secret: boolean): Promise<void> {
     const folded = key.toLowerCase();
-    const stored = secret ? await sealSecret(this.#requireKeys(), value, secretContext(table, folded)) : value;
+    const stored = secret
+      ? await sealSecret(this.#requireKeys(), value, secretContext(table, folded))
+      : value;
     const updatedAt = Date.now();
     await this.#db
       .insert(mapEntries)

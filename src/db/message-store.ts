@@ -2,13 +2,7 @@
 // D1 batch (D1 has no interactive transactions; a batch is atomic).
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "./database.ts";
-import {
-  deliveryAttempts,
-  type MessageState,
-  messages,
-  type RecipientStatus,
-  recipients,
-} from "./schema.ts";
+import { deliveryAttempts, type MessageState, messages, type RecipientStatus, recipients } from "./schema.ts";
 
 export type MessageRow = typeof messages.$inferSelect;
 export type RecipientRow = typeof recipients.$inferSelect;
@@ -88,7 +82,11 @@ export class DbMessageStore {
   async view(id: string): Promise<MessageView | null> {
     const [found, rows] = await this.#db.batch([
       this.#db.select().from(messages).where(eq(messages.id, id)),
-      this.#db.select().from(recipients).where(eq(recipients.messageId, id)).orderBy(asc(recipients.position)),
+      this.#db
+        .select()
+        .from(recipients)
+        .where(eq(recipients.messageId, id))
+        .orderBy(asc(recipients.position)),
     ]);
     const message = found[0];
     return message ? { message, recipients: rows } : null;
@@ -151,7 +149,12 @@ export class DbMessageStore {
     const statements = outcomes.map((o) =>
       this.#db
         .update(recipients)
-        .set({ status: o.status, lastReply: o.reply, attempts: sql`${recipients.attempts} + 1`, updatedAt: now })
+        .set({
+          status: o.status,
+          lastReply: o.reply,
+          attempts: sql`${recipients.attempts} + 1`,
+          updatedAt: now,
+        })
         .where(and(eq(recipients.messageId, id), eq(recipients.position, o.position))),
     );
     const log = outcomes.length

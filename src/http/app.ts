@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { clientInfo } from "./client-info.ts";
 import { ProblemError, problemResponse } from "./problem.ts";
-import { requireAdmin } from "./routes/admin-auth.ts";
 import { adminAccounts } from "./routes/admin-accounts.ts";
+import { requireAdmin } from "./routes/admin-auth.ts";
 import { adminMaps } from "./routes/admin-maps.ts";
 import { adminQueue } from "./routes/admin-queue.ts";
 import { adminSettings } from "./routes/admin-settings.ts";
@@ -40,11 +40,17 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(error.problem, error.headers);
     if (error instanceof HTTPException) {
-      return problemResponse({ slug: "http-error", title: error.message || "Request failed", status: error.status });
+      return problemResponse({
+        slug: "http-error",
+        title: error.message || "Request failed",
+        status: error.status,
+      });
     }
     const transient = (error as { transient?: boolean }).transient === true;
     const code = (error as { code?: string }).code;
-    c.get("services")?.logger.error(`error: ${c.req.method} ${new URL(c.req.url).pathname}: ${code ?? ""} ${error.message}`);
+    c.get("services")?.logger.error(
+      `error: ${c.req.method} ${new URL(c.req.url).pathname}: ${code ?? ""} ${error.message}`,
+    );
     return problemResponse(
       transient
         ? {

@@ -78,7 +78,9 @@ export async function authenticateBasic(
     });
   }
   if (!parsed.ok) {
-    services.logger.warn(`warning: ${describeClient(client)}: SASL PLAIN authentication failed: ${parsed.reason}`);
+    services.logger.warn(
+      `warning: ${describeClient(client)}: SASL PLAIN authentication failed: ${parsed.reason}`,
+    );
     throw authFailed("malformed credentials");
   }
   const login = withRealm(parsed.username, settings);

@@ -15,6 +15,9 @@ export interface Env {
 
 declare global {
   namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import("./index.ts");
+    }
     interface Env {
       DB: D1Database;
       BODIES: R2Bucket;

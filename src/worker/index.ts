@@ -21,7 +21,8 @@ export async function runDelivery(ids: string[], env: Env): Promise<void> {
     connect: connectSocket,
     logger: services.logger,
     settings,
-    passwordTables: () => parseMapList(settings.get("smtp_sasl_password_maps")).map((spec) => services.openTable(spec)),
+    passwordTables: () =>
+      parseMapList(settings.get("smtp_sasl_password_maps")).map((spec) => services.openTable(spec)),
   });
 }
 
@@ -42,7 +43,9 @@ export default {
     if (batch.queue.endsWith("-dlq")) {
       // Delivery kept crashing for these; the rows stay queued and the sweeper retries them later.
       for (const message of batch.messages) {
-        console.error(`postern/qmgr: warning: ${message.body.id}: delivery job dead-lettered; left for the sweeper`);
+        console.error(
+          `postern/qmgr: warning: ${message.body.id}: delivery job dead-lettered; left for the sweeper`,
+        );
         message.ack();
       }
       return;

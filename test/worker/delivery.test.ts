@@ -32,7 +32,9 @@ async function relayVia(port: number, extra: Record<string, string> = {}) {
     maximal_backoff_time: "2s",
     ...extra,
   });
-  const res = await admin("PUT", `/maps/sasl_passwd/${encodeURIComponent(hop)}`, { value: "relay:relay-secret" });
+  const res = await admin("PUT", `/maps/sasl_passwd/${encodeURIComponent(hop)}`, {
+    value: "relay:relay-secret",
+  });
   expect(res.status).toBe(200);
 }
 
@@ -65,7 +67,12 @@ describe("delivery to the smarthost", () => {
     expect(view.recipients[0]!.reply).toMatch(/^250 2\.0\.0 Ok: queued as \S+/);
 
     const [got] = await sink.messages("bob@example.net");
-    expect(got).toMatchObject({ server: "starttls", mailFrom: "alice@example.com", authUser: "relay", secure: true });
+    expect(got).toMatchObject({
+      server: "starttls",
+      mailFrom: "alice@example.com",
+      authUser: "relay",
+      secure: true,
+    });
     expect(got!.rcptTo).toEqual(["bob@example.net"]);
     const stored = await env.BODIES.get(`bodies/${id}`);
     const body = new Uint8Array(await stored!.arrayBuffer());
@@ -79,7 +86,12 @@ describe("delivery to the smarthost", () => {
     const raw =
       "From: raw@example.com\r\nTo: carol@example.net\r\nSubject: raw\r\nMessage-ID: <raw-1@example.com>\r\n\r\n" +
       ".dot first\r\nnon-ASCII: caf\u00e9\r\n\r\n..two dots\r\nlast line without CRLF";
-    const res = await submitRaw(alice.basic, "raw@example.com", ["carol@example.net", "dave@example.net"], raw);
+    const res = await submitRaw(
+      alice.basic,
+      "raw@example.com",
+      ["carol@example.net", "dave@example.net"],
+      raw,
+    );
     expect(res.status).toBe(202);
     const { id } = await res.json<{ id: string }>();
     const view = await waitFor(alice.basic, id, allFinal);
@@ -104,9 +116,13 @@ describe("delivery to the smarthost", () => {
     const view = await waitFor(alice.basic, id, allFinal);
     const byAddress = Object.fromEntries(view.recipients.map((r) => [r.address, r]));
     expect(byAddress["reject550-x@example.net"]!.status).toBe("bounced");
-    expect(byAddress["reject550-x@example.net"]!.reply).toMatch(/550 5\.1\.1 .*User unknown.*\(in reply to RCPT TO command\)/);
+    expect(byAddress["reject550-x@example.net"]!.reply).toMatch(
+      /550 5\.1\.1 .*User unknown.*\(in reply to RCPT TO command\)/,
+    );
     expect(byAddress["fine@example.net"]!.status).toBe("sent");
-    const attempts = await (await admin("GET", `/queue/${id}`)).json<{ attempts_log: { status: string }[] }>();
+    const attempts = await (await admin("GET", `/queue/${id}`)).json<{
+      attempts_log: { status: string }[];
+    }>();
     expect(attempts.attempts_log.map((a) => a.status).sort()).toEqual(["bounced", "sent"]);
   });
 
@@ -116,13 +132,20 @@ describe("delivery to the smarthost", () => {
     const ids: string[] = [];
     try {
       for (let i = 0; i < 3; i++) {
-        const res = await submitJson(alice.basic, { from: "down@example.com", to: [`down${i}@example.net`], subject: `d${i}`, text: "x" });
+        const res = await submitJson(alice.basic, {
+          from: "down@example.com",
+          to: [`down${i}@example.net`],
+          subject: `d${i}`,
+          text: "x",
+        });
         expect(res.status).toBe(202);
         ids.push((await res.json<{ id: string }>()).id);
       }
       for (const id of ids) {
         const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.status === "deferred");
-        expect(view.recipients[0]!.reply).toMatch(/connect to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+|Connection refused|connect/i);
+        expect(view.recipients[0]!.reply).toMatch(
+          /connect to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+|Connection refused|connect/i,
+        );
         expect(view.recipients[0]!.next_attempt_at).not.toBeNull();
       }
     } finally {
@@ -138,7 +161,12 @@ describe("delivery to the smarthost", () => {
 
   it("defers a message whose connection drops mid-DATA, then delivers it", async () => {
     const alice = await newAccount(["drop@example.com"]);
-    const res = await submitJson(alice.basic, { from: "drop@example.com", to: ["dropdata@example.net"], subject: "d", text: "x".repeat(5000) });
+    const res = await submitJson(alice.basic, {
+      from: "drop@example.com",
+      to: ["dropdata@example.net"],
+      subject: "d",
+      text: "x".repeat(5000),
+    });
     const { id } = await res.json<{ id: string }>();
     const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
     expect(view.recipients[0]!.status).toBe("deferred");
@@ -149,7 +177,12 @@ describe("delivery to the smarthost", () => {
   it("never sends credentials in the clear: no TLS and noplaintext defers with 'No worthy mechs found'", async () => {
     await relayVia(ports.plain, { smtp_tls_security_level: "may" });
     const alice = await newAccount(["clear@example.com"]);
-    const res = await submitJson(alice.basic, { from: "clear@example.com", to: ["x@example.net"], subject: "s", text: "x" });
+    const res = await submitJson(alice.basic, {
+      from: "clear@example.com",
+      to: ["x@example.net"],
+      subject: "s",
+      text: "x",
+    });
     const { id } = await res.json<{ id: string }>();
     const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
     expect(view.recipients[0]!.status).toBe("deferred");
@@ -161,7 +194,12 @@ describe("delivery to the smarthost", () => {
     await relayVia(ports.starttls, { maximal_queue_lifetime: "0s" });
     try {
       const alice = await newAccount(["late@example.com"]);
-      const res = await submitJson(alice.basic, { from: "late@example.com", to: ["defer451@example.net"], subject: "s", text: "x" });
+      const res = await submitJson(alice.basic, {
+        from: "late@example.com",
+        to: ["defer451@example.net"],
+        subject: "s",
+        text: "x",
+      });
       const { id } = await res.json<{ id: string }>();
       const view = await waitFor(alice.basic, id, allFinal);
       expect(view.recipients[0]!.status).toBe("bounced");
@@ -173,7 +211,9 @@ describe("delivery to the smarthost", () => {
 
   it("the sweeper queues a committed message whose queue job was lost", async () => {
     const alice = await newAccount(["sweep@example.com"]);
-    const account = await (await admin("GET", `/accounts/${encodeURIComponent(alice.login)}`)).json<{ id: string }>();
+    const account = await (await admin("GET", `/accounts/${encodeURIComponent(alice.login)}`)).json<{
+      id: string;
+    }>();
     // What a crash between the D1 commit and queue.send() leaves behind: rows and body, no job.
     const id = newQueueId();
     const body = new TextEncoder().encode("From: sweep@example.com\r\nSubject: swept\r\n\r\nbody\r\n");
@@ -206,7 +246,12 @@ describe("delivery to the smarthost", () => {
   it("status is visible to the owner only", async () => {
     const alice = await newAccount(["own@example.com"]);
     const mallory = await newAccount();
-    const res = await submitJson(alice.basic, { from: "own@example.com", to: ["o@example.net"], subject: "s", text: "x" });
+    const res = await submitJson(alice.basic, {
+      from: "own@example.com",
+      to: ["o@example.net"],
+      subject: "s",
+      text: "x",
+    });
     const { id } = await res.json<{ id: string }>();
     await expect(status(mallory.basic, id)).rejects.toThrow(/404/);
     expect((await status(alice.basic, id)).id).toBe(id);

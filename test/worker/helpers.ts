@@ -15,7 +15,11 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
 export async function admin(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { ...ADMIN };
   if (body !== undefined) headers["content-type"] = "application/json";
-  return call(`/v1/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return call(`/v1/admin${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 export async function setParameters(values: Record<string, string>): Promise<void> {
@@ -31,7 +35,10 @@ export async function resetParameters(names: string[]): Promise<void> {
 
 let counter = 0;
 /** A fresh account that owns the given sender addresses; returns its Basic credentials. */
-export async function newAccount(senders: string[] = [], prefix = "user"): Promise<{ login: string; password: string; basic: string }> {
+export async function newAccount(
+  senders: string[] = [],
+  prefix = "user",
+): Promise<{ login: string; password: string; basic: string }> {
   const login = `${prefix}${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const password = `pw-${crypto.randomUUID()}`;
   const res = await admin("POST", "/accounts", { login, password });
@@ -48,13 +55,22 @@ export function basic(user: string, password: string): string {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
-export function submitJson(authorization: string | null, body: unknown): Promise<Response> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+export function submitJson(
+  authorization: string | null,
+  body: unknown,
+  extra: Record<string, string> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...extra };
   if (authorization) headers.authorization = authorization;
   return call("/v1/messages", { method: "POST", headers, body: JSON.stringify(body) });
 }
 
-export function submitRaw(authorization: string | null, from: string, to: string[], raw: string | Uint8Array): Promise<Response> {
+export function submitRaw(
+  authorization: string | null,
+  from: string,
+  to: string[],
+  raw: string | Uint8Array,
+): Promise<Response> {
   const query = new URLSearchParams({ from });
   for (const rcpt of to) query.append("to", rcpt);
   const headers: Record<string, string> = { "content-type": "message/rfc822" };
@@ -65,7 +81,13 @@ export function submitRaw(authorization: string | null, from: string, to: string
 export interface StatusView {
   id: string;
   status: string;
-  recipients: { address: string; status: string; reply: string | null; attempts: number; next_attempt_at: string | null }[];
+  recipients: {
+    address: string;
+    status: string;
+    reply: string | null;
+    attempts: number;
+    next_attempt_at: string | null;
+  }[];
 }
 
 export async function status(authorization: string, id: string): Promise<StatusView> {

@@ -25,7 +25,13 @@ describe("submission validation", () => {
   ])("rejects header injection: %s (422, nothing queued)", async (_name, patch) => {
     const alice = await newAccount(["inj@example.com"]);
     const before = await queueSize();
-    const res = await submitJson(alice.basic, { from: "inj@example.com", to: ["r@example.net"], subject: "s", text: "x", ...patch });
+    const res = await submitJson(alice.basic, {
+      from: "inj@example.com",
+      to: ["r@example.net"],
+      subject: "s",
+      text: "x",
+      ...patch,
+    });
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect(await queueSize()).toBe(before);
@@ -33,10 +39,20 @@ describe("submission validation", () => {
 
   it("rejects a malformed recipient address with 5.1.3", async () => {
     const alice = await newAccount(["addr@example.com"]);
-    const res = await submitJson(alice.basic, { from: "addr@example.com", to: ["not an address"], subject: "s", text: "x" });
+    const res = await submitJson(alice.basic, {
+      from: "addr@example.com",
+      to: ["not an address"],
+      subject: "s",
+      text: "x",
+    });
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ smtp_status: "5.1.3" });
-    const raw = await submitRaw(alice.basic, "addr@example.com", ["bad@@example.net"], "Subject: x\r\n\r\nx\r\n");
+    const raw = await submitRaw(
+      alice.basic,
+      "addr@example.com",
+      ["bad@@example.net"],
+      "Subject: x\r\n\r\nx\r\n",
+    );
     expect(raw.status).toBe(422);
     expect(await raw.json()).toMatchObject({ smtp_status: "5.1.3" });
   });
@@ -45,13 +61,35 @@ describe("submission validation", () => {
     await setParameters({ message_size_limit: "20000" });
     const alice = await newAccount(["big@example.com"]);
     const before = await queueSize();
-    const json = await submitJson(alice.basic, { from: "big@example.com", to: ["r@example.net"], subject: "s", text: "y".repeat(25_000) });
+    const json = await submitJson(alice.basic, {
+      from: "big@example.com",
+      to: ["r@example.net"],
+      subject: "s",
+      text: "y".repeat(25_000),
+    });
     expect(json.status).toBe(413);
-    expect(await json.json()).toMatchObject({ smtp_status: "5.3.4", smtp_reply: "552 5.3.4 Message size exceeds fixed limit" });
-    const raw = await submitRaw(alice.basic, "big@example.com", ["r@example.net"], `Subject: x\r\n\r\n${"z".repeat(25_000)}\r\n`);
+    expect(await json.json()).toMatchObject({
+      smtp_status: "5.3.4",
+      smtp_reply: "552 5.3.4 Message size exceeds fixed limit",
+    });
+    const raw = await submitRaw(
+      alice.basic,
+      "big@example.com",
+      ["r@example.net"],
+      `Subject: x\r\n\r\n${"z".repeat(25_000)}\r\n`,
+    );
     expect(raw.status).toBe(413);
     expect(await queueSize()).toBe(before);
-    expect((await submitJson(alice.basic, { from: "big@example.com", to: ["r@example.net"], subject: "s", text: "small" })).status).toBe(202);
+    expect(
+      (
+        await submitJson(alice.basic, {
+          from: "big@example.com",
+          to: ["r@example.net"],
+          subject: "s",
+          text: "small",
+        })
+      ).status,
+    ).toBe(202);
   });
 
   it("rejects more recipients than smtpd_recipient_limit", async () => {
@@ -65,15 +103,28 @@ describe("submission validation", () => {
 
   it("rejects malformed JSON and unsupported media types", async () => {
     const alice = await newAccount(["fmt@example.com"]);
-    const bad = await call("/v1/messages", { method: "POST", headers: { authorization: alice.basic, "content-type": "application/json" }, body: "{not json" });
+    const bad = await call("/v1/messages", {
+      method: "POST",
+      headers: { authorization: alice.basic, "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(bad.status).toBe(400);
-    const form = await call("/v1/messages", { method: "POST", headers: { authorization: alice.basic, "content-type": "text/plain" }, body: "x" });
+    const form = await call("/v1/messages", {
+      method: "POST",
+      headers: { authorization: alice.basic, "content-type": "text/plain" },
+      body: "x",
+    });
     expect(form.status).toBe(415);
   });
 
   it("rejects a raw message with a bare CR (no smuggling through the raw path)", async () => {
     const alice = await newAccount(["cr@example.com"]);
-    const res = await submitRaw(alice.basic, "cr@example.com", ["r@example.net"], "Subject: x\r\n\r\nline\rsmuggled\r\n");
+    const res = await submitRaw(
+      alice.basic,
+      "cr@example.com",
+      ["r@example.net"],
+      "Subject: x\r\n\r\nline\rsmuggled\r\n",
+    );
     expect(res.status).toBe(422);
   });
 
@@ -95,6 +146,10 @@ describe("submission validation", () => {
     expect(stored).toMatch(/^Message-ID: <[^>]+@[^>]+>/im);
     expect(stored).toMatch(/^Subject: =\?utf-8\?/im);
     const view = await (await admin("GET", `/queue/${id}`)).json<{ recipients: { address: string }[] }>();
-    expect(view.recipients.map((r) => r.address)).toEqual(["to@example.net", "cc@example.net", "hidden@example.net"]);
+    expect(view.recipients.map((r) => r.address)).toEqual([
+      "to@example.net",
+      "cc@example.net",
+      "hidden@example.net",
+    ]);
   });
 });

@@ -43,19 +43,24 @@ export const PARAMETERS = {
   smtpd_sender_restrictions: {
     default: "reject_sender_login_mismatch",
     postfix: "(empty)",
-    meaning: "Restrictions on MAIL FROM. Postern refuses senders a login does not own unless you say otherwise.",
+    meaning:
+      "Restrictions on MAIL FROM. Postern refuses senders a login does not own unless you say otherwise.",
   },
   smtpd_relay_restrictions: {
     default: "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination",
     postfix: "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-    meaning: "Relay permission, per recipient. Postern rejects (5xx) rather than defers unauthorized relaying.",
+    meaning:
+      "Relay permission, per recipient. Postern rejects (5xx) rather than defers unauthorized relaying.",
   },
   smtpd_recipient_restrictions: {
     default: "check_sasl_access d1:sasl_access",
     postfix: "(empty)",
     meaning: "Restrictions on RCPT TO, after the relay restrictions; per-login access actions by default.",
   },
-  message_size_limit: { default: "10240000", meaning: "Largest message accepted, in bytes (5.3.4 above it)." },
+  message_size_limit: {
+    default: "10240000",
+    meaning: "Largest message accepted, in bytes (5.3.4 above it).",
+  },
   smtpd_recipient_limit: { default: "1000", meaning: "Most recipients in one message (4.5.3 above it)." },
   relayhost: {
     default: "",
@@ -66,7 +71,8 @@ export const PARAMETERS = {
   smtp_sasl_auth_enable: { default: "no", meaning: "Authenticate to the smarthost." },
   smtp_sasl_password_maps: {
     default: "d1:sasl_passwd",
-    meaning: "username:password for the next hop, keyed [host]:port, [host], host:port, host (sealed at rest).",
+    meaning:
+      "username:password for the next hop, keyed [host]:port, [host], host:port, host (sealed at rest).",
   },
   smtp_sender_dependent_authentication: {
     default: "no",
@@ -82,7 +88,10 @@ export const PARAMETERS = {
     postfix: "$smtp_sasl_security_options",
     meaning: "Client SASL policy once TLS is up: PLAIN/LOGIN allowed inside TLS.",
   },
-  smtp_sasl_auth_soft_bounce: { default: "yes", meaning: "A 535 from the smarthost defers instead of bouncing." },
+  smtp_sasl_auth_soft_bounce: {
+    default: "yes",
+    meaning: "A 535 from the smarthost defers instead of bouncing.",
+  },
   smtp_tls_security_level: {
     default: "may",
     postfix: "(empty: none)",

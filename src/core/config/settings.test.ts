@@ -3,7 +3,10 @@ import { parseDuration, Settings, splitList } from "./settings.ts";
 
 describe("Settings", () => {
   it("layers defaults, deployment vars and run-time overrides, later wins", () => {
-    const s = new Settings({ relayhost: "[a.example]:587", myhostname: "gw.example" }, { relayhost: "[b.example]:465" });
+    const s = new Settings(
+      { relayhost: "[a.example]:587", myhostname: "gw.example" },
+      { relayhost: "[b.example]:465" },
+    );
     expect(s.get("relayhost")).toBe("[b.example]:465");
     expect(s.get("myhostname")).toBe("gw.example");
     expect(s.get("message_size_limit")).toBe("10240000");
@@ -16,6 +19,7 @@ describe("Settings", () => {
 
   it.each([
     { name: "bare", raw: "$myhostname", want: "gw.example" },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: main.cf syntax, not a template
     { name: "braced", raw: "mail.${mydomain}", want: "mail.example" },
     { name: "nested", raw: "$smtp_helo_name", want: "gw.example" },
     { name: "unknown names stay", raw: "$nonsense", want: "$nonsense" },
@@ -31,7 +35,11 @@ describe("Settings", () => {
   });
 
   it("parses booleans, integers and durations strictly", () => {
-    const s = new Settings({ smtp_sasl_auth_enable: "yes", smtp_tls_wrappermode: "maybe", message_size_limit: "10k" });
+    const s = new Settings({
+      smtp_sasl_auth_enable: "yes",
+      smtp_tls_wrappermode: "maybe",
+      message_size_limit: "10k",
+    });
     expect(s.bool("smtp_sasl_auth_enable")).toBe(true);
     expect(() => s.bool("smtp_tls_wrappermode")).toThrow(/yes or no/);
     expect(() => s.int("message_size_limit")).toThrow(/whole number/);

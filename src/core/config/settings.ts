@@ -52,7 +52,8 @@ export class Settings {
   /** A Postfix time value ("300s", "5d", "90" = seconds), in milliseconds. */
   duration(name: ParameterName): number {
     const value = parseDuration(this.get(name));
-    if (value === null) throw new ConfigError(`${name} = ${this.get(name)}: expected a time like 300s, 5m, 5d`);
+    if (value === null)
+      throw new ConfigError(`${name} = ${this.get(name)}: expected a time like 300s, 5m, 5d`);
     return value;
   }
 

@@ -5,7 +5,7 @@ import type { Settings } from "../config/settings.ts";
 import type { LookupTable } from "../maps/lookup-table.ts";
 import type { Connect } from "../net/socket.ts";
 import type { BodyStore, DeliveryQueue, Logger } from "../ports.ts";
-import { openRelaySession, type RelayOptions } from "../smtp/client/index.ts";
+import { openRelaySession, type RelayOptions, type RelaySession } from "../smtp/client/index.ts";
 import { type BackoffPolicy, backoffDelay, hasExpired } from "./backoff.ts";
 import { type NextHop, parseNextHop } from "./next-hop.ts";
 import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
@@ -100,8 +100,16 @@ export async function deliverMessages(ids: string[], deps: DeliveryDeps): Promis
 
 async function credentialsFor(message: QueuedMessage, hop: NextHop, deps: DeliveryDeps) {
   if (!deps.settings.bool("smtp_sasl_auth_enable")) return null;
-  const keys = passwordMapKeys(hop, message.mailFrom, deps.settings.bool("smtp_sender_dependent_authentication"));
-  return findRelayCredentials(deps.passwordTables(), keys, deps.settings.get("smtp_sasl_password_result_delimiter"));
+  const keys = passwordMapKeys(
+    hop,
+    message.mailFrom,
+    deps.settings.bool("smtp_sender_dependent_authentication"),
+  );
+  return findRelayCredentials(
+    deps.passwordTables(),
+    keys,
+    deps.settings.get("smtp_sasl_password_result_delimiter"),
+  );
 }
 
 function groupByCredentials(claimed: Claimed[]): Claimed[][] {
@@ -139,7 +147,8 @@ async function deliverGroup(hop: NextHop, group: Claimed[], deps: DeliveryDeps):
   };
   const opened = await openRelaySession(deps.connect, options);
   if (!opened.ok) {
-    for (const c of group) await finish(c, relay, allWith(c, opened.outcome.status, opened.outcome.reason), deps);
+    for (const c of group)
+      await finish(c, relay, allWith(c, opened.outcome.status, opened.outcome.reason), deps);
     return;
   }
   const session = opened.session;
@@ -153,15 +162,7 @@ async function deliverGroup(hop: NextHop, group: Claimed[], deps: DeliveryDeps):
   }
 }
 
-async function sendOne(
-  session: Awaited<ReturnType<typeof openRelaySession>> extends infer R
-    ? R extends { ok: true; session: infer S }
-      ? S
-      : never
-    : never,
-  c: Claimed,
-  deps: DeliveryDeps,
-): Promise<Outcome[]> {
+async function sendOne(session: RelaySession, c: Claimed, deps: DeliveryDeps): Promise<Outcome[]> {
   const { message } = c;
   if (c.recipients.length === 0) return [];
   const bodyKey = message.bodyKey;

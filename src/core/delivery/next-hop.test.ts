@@ -34,7 +34,12 @@ describe("smtp_sasl_password_maps keys", () => {
     expect(nextHopKeys(hop("[smtp.example]"))).toEqual(["[smtp.example]"]);
   });
   it("puts the sender and its @domain first with smtp_sender_dependent_authentication", () => {
-    expect(passwordMapKeys(hop("[s]:587"), "a@b.example", true)).toEqual(["a@b.example", "@b.example", "[s]:587", "[s]"]);
+    expect(passwordMapKeys(hop("[s]:587"), "a@b.example", true)).toEqual([
+      "a@b.example",
+      "@b.example",
+      "[s]:587",
+      "[s]",
+    ]);
     expect(passwordMapKeys(hop("[s]:587"), "a@b.example", false)).toEqual(["[s]:587", "[s]"]);
     expect(passwordMapKeys(hop("[s]:587"), "", true)).toEqual(["[s]:587", "[s]"]);
   });

@@ -10,7 +10,13 @@ export interface NextHop {
   bracketed: boolean;
 }
 
-const SERVICES: Record<string, number> = { smtp: 25, submission: 587, submissions: 465, smtps: 465, lmtp: 24 };
+const SERVICES: Record<string, number> = {
+  smtp: 25,
+  submission: 587,
+  submissions: 465,
+  smtps: 465,
+  lmtp: 24,
+};
 
 export type NextHopResult = { ok: true; hop: NextHop } | { ok: false; reason: string };
 

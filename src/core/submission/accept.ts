@@ -109,7 +109,9 @@ async function rollBack(id: string, bodyKey: string | null, deps: AcceptDeps): P
     await deps.store.delete(id);
   } catch (error) {
     // The rows are complete: the sweeper will queue and deliver the message.
-    deps.logger.warn(`${id}: could not withdraw after a queue failure (${describe(error)}); the sweeper will deliver it`);
+    deps.logger.warn(
+      `${id}: could not withdraw after a queue failure (${describe(error)}); the sweeper will deliver it`,
+    );
     return;
   }
   if (bodyKey) await deps.bodies.delete(bodyKey).catch(() => {});

@@ -42,9 +42,16 @@ adminAccounts.post("/", async (c) => {
   const generated = body.password === undefined ? generatePassword() : null;
   const scram = await deriveScramRecord(body.password ?? generated!, { iterations: body.iterations });
   const fullLogin = withRealm(body.login, c.get("requestSettings"));
-  const account = await c.get("services").accounts.create({ login: fullLogin, scram, note: body.note ?? null });
+  const account = await c
+    .get("services")
+    .accounts.create({ login: fullLogin, scram, note: body.note ?? null });
   if (!account) {
-    throw new ProblemError({ slug: "conflict", title: "Login exists", status: 409, detail: `${fullLogin} exists` });
+    throw new ProblemError({
+      slug: "conflict",
+      title: "Login exists",
+      status: 409,
+      detail: `${fullLogin} exists`,
+    });
   }
   return c.json({ ...account, ...(generated ? { password: generated } : {}) }, 201);
 });
@@ -60,8 +67,14 @@ adminAccounts.patch("/:login", async (c) => {
   const body = await parseJson(c.req.raw, updateBody);
   const existing = await services.accounts.find(c.req.param("login"));
   if (!existing) throw notFound();
-  const scram = body.password ? await deriveScramRecord(body.password, { iterations: body.iterations }) : undefined;
-  const updated = await services.accounts.update(existing.id, { scram, disabled: body.disabled, note: body.note });
+  const scram = body.password
+    ? await deriveScramRecord(body.password, { iterations: body.iterations })
+    : undefined;
+  const updated = await services.accounts.update(existing.id, {
+    scram,
+    disabled: body.disabled,
+    note: body.note,
+  });
   return c.json(updated);
 });
 

@@ -32,25 +32,38 @@ adminMaps.use("/:table/*", async (c, next) => {
 });
 
 adminMaps.get("/:table", async (c) => {
-  if (!TABLE_NAME.test(c.req.param("table"))) throw new ProblemError({ slug: "not-found", title: "Not found", status: 404 });
-  return c.json({ table: c.req.param("table"), entries: await c.get("services").maps.list(c.req.param("table")) });
+  if (!TABLE_NAME.test(c.req.param("table")))
+    throw new ProblemError({ slug: "not-found", title: "Not found", status: 404 });
+  return c.json({
+    table: c.req.param("table"),
+    entries: await c.get("services").maps.list(c.req.param("table")),
+  });
 });
 
 adminMaps.put("/:table/:key", async (c) => {
   const table = c.req.param("table");
   const key = decodeURIComponent(c.req.param("key"));
   if (key.length === 0 || key.length > 512 || /[\x00-\x20\x7f]/.test(key)) {
-    throw new ProblemError({ slug: "invalid-request", title: "Invalid key", status: 422, detail: "keys have no spaces or control characters" });
+    throw new ProblemError({
+      slug: "invalid-request",
+      title: "Invalid key",
+      status: 422,
+      detail: "keys have no spaces or control characters",
+    });
   }
   const body = await parseJson(c.req.raw, entryBody);
-  const secret = body.secret === true || isPasswordTable(table, c.get("requestSettings").get("smtp_sasl_password_maps"));
+  const secret =
+    body.secret === true || isPasswordTable(table, c.get("requestSettings").get("smtp_sasl_password_maps"));
   await c.get("services").maps.set(table, key, body.value, secret);
   return c.json({ table, key: key.toLowerCase(), secret }, 200);
 });
 
 adminMaps.delete("/:table/:key", async (c) => {
-  const deleted = await c.get("services").maps.delete(c.req.param("table"), decodeURIComponent(c.req.param("key")));
-  if (!deleted) throw new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail: "No such entry" });
+  const deleted = await c
+    .get("services")
+    .maps.delete(c.req.param("table"), decodeURIComponent(c.req.param("key")));
+  if (!deleted)
+    throw new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail: "No such entry" });
   return c.body(null, 204);
 });
 

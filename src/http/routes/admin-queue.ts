@@ -11,7 +11,12 @@ export const adminQueue = new Hono<AppEnv>();
 adminQueue.get("/", async (c) => {
   const state = c.req.query("state") ?? "queued";
   if (!(messageStates as readonly string[]).includes(state)) {
-    throw new ProblemError({ slug: "invalid-request", title: "Invalid state", status: 422, detail: `state is one of ${messageStates.join(", ")}` });
+    throw new ProblemError({
+      slug: "invalid-request",
+      title: "Invalid state",
+      status: 422,
+      detail: `state is one of ${messageStates.join(", ")}`,
+    });
   }
   const rows = await c.get("services").messages.listByState(state as (typeof messageStates)[number], 500);
   return c.json({
@@ -52,7 +57,13 @@ adminQueue.get("/:id", async (c) => {
 adminQueue.post("/:id/release", async (c) => {
   const services = c.get("services");
   const released = await services.messages.releaseHeld(c.req.param("id"), Date.now());
-  if (!released) throw new ProblemError({ slug: "not-held", title: "Not held", status: 409, detail: "The message is not on hold" });
+  if (!released)
+    throw new ProblemError({
+      slug: "not-held",
+      title: "Not held",
+      status: 409,
+      detail: "The message is not on hold",
+    });
   await services.queue.enqueue([released.id]);
   services.logger.info(`${released.id}: released from hold`);
   return c.json({ id: released.id, status: "queued" });

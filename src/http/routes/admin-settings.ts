@@ -8,7 +8,12 @@ import { ProblemError } from "../problem.ts";
 import type { AppEnv } from "../services.ts";
 import { parseJson } from "./parse-json.ts";
 
-const body = z.object({ value: z.string().max(8192).regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "one line") });
+const body = z.object({
+  value: z
+    .string()
+    .max(8192)
+    .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "one line"),
+});
 
 export const adminSettings = new Hono<AppEnv>();
 
@@ -33,7 +38,13 @@ adminSettings.put("/:name", async (c) => {
   const name = parameterName(c.req.param("name"));
   const { value } = await parseJson(c.req.raw, body);
   const problem = validateParameter(name, value.trim());
-  if (problem) throw new ProblemError({ slug: "invalid-setting", title: "Invalid setting", status: 422, detail: `${name} = ${value}: ${problem}` });
+  if (problem)
+    throw new ProblemError({
+      slug: "invalid-setting",
+      title: "Invalid setting",
+      status: 422,
+      detail: `${name} = ${value}: ${problem}`,
+    });
   await c.get("services").settingsStore.set(name, value.trim());
   return c.json({ name, value: value.trim() });
 });
@@ -46,7 +57,12 @@ adminSettings.delete("/:name", async (c) => {
 
 function parameterName(name: string): ParameterName {
   if (!isParameterName(name)) {
-    throw new ProblemError({ slug: "unknown-setting", title: "Unknown parameter", status: 404, detail: `unknown parameter ${name}` });
+    throw new ProblemError({
+      slug: "unknown-setting",
+      title: "Unknown parameter",
+      status: 404,
+      detail: `unknown parameter ${name}`,
+    });
   }
   return name;
 }

@@ -119,7 +119,7 @@ async function fromJson(request: Request, settings: Settings, limit: number): Pr
   const bytes = await readLimited(request, jsonLimit(limit), limit);
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     throw new ProblemError({
       slug: "malformed-request",
@@ -143,7 +143,9 @@ async function fromJson(request: Request, settings: Settings, limit: number): Pr
   }
   const composed = composeMessage(parsed.value, { hostname: settings.get("myhostname") });
   if (composed.bytes.byteLength > limit) throw tooLarge(limit);
-  const smtputf8 = [composed.envelope.mailFrom, ...composed.envelope.recipients].some((a) => /[^\x00-\x7f]/.test(a));
+  const smtputf8 = [composed.envelope.mailFrom, ...composed.envelope.recipients].some((a) =>
+    /[^\x00-\x7f]/.test(a),
+  );
   return {
     mailFrom: composed.envelope.mailFrom,
     recipients: composed.envelope.recipients,
@@ -156,7 +158,12 @@ async function fromJson(request: Request, settings: Settings, limit: number): Pr
 
 async function fromRaw(request: Request, url: URL, limit: number): Promise<Prepared> {
   const fromParam = url.searchParams.get("from");
-  if (fromParam === null) throw badAddress("from", "the envelope sender is required (?from=address, or ?from=<> for the null sender)", "5.1.7");
+  if (fromParam === null)
+    throw badAddress(
+      "from",
+      "the envelope sender is required (?from=address, or ?from=<> for the null sender)",
+      "5.1.7",
+    );
   const mailFrom = fromParam === "<>" ? "" : fromParam;
   if (mailFrom !== "") {
     const parsed = parseMailbox(mailFrom);
@@ -173,7 +180,8 @@ async function fromRaw(request: Request, url: URL, limit: number): Promise<Prepa
     if (!seen.has(folded)) recipients.push(address);
     seen.add(folded);
   }
-  if (recipients.length === 0) throw badAddress("to", "at least one recipient is required (?to=address)", "5.5.1");
+  if (recipients.length === 0)
+    throw badAddress("to", "at least one recipient is required (?to=address)", "5.5.1");
   const bytes = await readLimited(request, limit);
   const raw = prepareRawMessage(bytes, { maxSize: limit });
   if (!raw.ok) {
@@ -250,9 +258,11 @@ function logAccepted(
 ): void {
   const auth = sasl ? `, sasl_method=${sasl.method}, sasl_username=${printable(sasl.username)}` : "";
   services.logger.info(`${id}: client=${describeClient(client)}${auth}`);
-  if (prepared.headerMessageId) services.logger.info(`${id}: message-id=${printable(prepared.headerMessageId)}`);
+  if (prepared.headerMessageId)
+    services.logger.info(`${id}: message-id=${printable(prepared.headerMessageId)}`);
   services.logger.info(
     `${id}: from=<${printable(prepared.mailFrom)}>, size=${prepared.bytes.byteLength}, nrcpt=${prepared.recipients.length} (queue ${state === "queued" ? "active" : state})`,
   );
-  if (state !== "queued") services.logger.info(`${id}: ${state === "held" ? "hold" : "discard"}: ${reason ?? ""}`);
+  if (state !== "queued")
+    services.logger.info(`${id}: ${state === "held" ? "hold" : "discard"}: ${reason ?? ""}`);
 }

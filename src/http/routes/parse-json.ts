@@ -7,7 +7,12 @@ export async function parseJson<T extends z.ZodType>(request: Request, schema: T
   try {
     json = await request.json();
   } catch {
-    throw new ProblemError({ slug: "malformed-request", title: "Malformed request", status: 400, detail: "Expected a JSON body" });
+    throw new ProblemError({
+      slug: "malformed-request",
+      title: "Malformed request",
+      status: 400,
+      detail: "Expected a JSON body",
+    });
   }
   const result = schema.safeParse(json);
   if (!result.success) {

@@ -1,0 +1,58 @@
+// Checks a parameter value before it is stored, the way Postfix would complain at start-up, so a
+// typo is refused at `postconf -e` time instead of breaking mail flow later.
+import { parseNextHop } from "../delivery/next-hop.ts";
+import { parseMapList } from "../maps/parse-map-list.ts";
+import { parseNetworkList } from "../policy/network-list.ts";
+import { parseRestrictions } from "../policy/parse-restrictions.ts";
+import type { ParameterName } from "./parameters.ts";
+import { Settings } from "./settings.ts";
+
+const RESTRICTION_LISTS = new Set<ParameterName>([
+  "smtpd_sender_restrictions",
+  "smtpd_relay_restrictions",
+  "smtpd_recipient_restrictions",
+]);
+const MAP_LISTS = new Set<ParameterName>(["smtpd_sender_login_maps", "smtp_sasl_password_maps"]);
+const BOOLEANS = new Set<ParameterName>([
+  "smtp_sasl_auth_enable",
+  "smtp_sender_dependent_authentication",
+  "smtp_sasl_auth_soft_bounce",
+  "smtp_tls_wrappermode",
+]);
+const INTEGERS = new Set<ParameterName>(["message_size_limit", "smtpd_recipient_limit"]);
+const DURATIONS = new Set<ParameterName>([
+  "smtp_connect_timeout",
+  "smtp_helo_timeout",
+  "smtp_data_done_timeout",
+  "minimal_backoff_time",
+  "maximal_backoff_time",
+  "maximal_queue_lifetime",
+]);
+const SASL_OPTIONS = /^(?:noplaintext|noactive|nodictionary|noanonymous|mutual_auth|forward_secrecy)$/;
+
+/** A reason the value is unusable, or null when it is fine. */
+export function validateParameter(name: ParameterName, value: string): string | null {
+  const settings = new Settings({ [name]: value });
+  try {
+    if (RESTRICTION_LISTS.has(name)) parseRestrictions(settings.get(name));
+    else if (MAP_LISTS.has(name)) parseMapList(settings.get(name));
+    else if (BOOLEANS.has(name)) settings.bool(name);
+    else if (INTEGERS.has(name)) settings.int(name);
+    else if (DURATIONS.has(name)) settings.duration(name);
+    else if (name === "mynetworks") parseNetworkList(settings.get(name));
+    else if (name === "relayhost" && value !== "") {
+      const hop = parseNextHop(settings.get(name));
+      if (!hop.ok) return hop.reason;
+    } else if (name === "smtp_tls_security_level" && !["none", "may", "encrypt"].includes(value)) {
+      return "expected none, may or encrypt (verify and secure: not yet supported)";
+    } else if (name === "smtp_sasl_security_options" || name === "smtp_sasl_tls_security_options") {
+      const bad = settings.list(name).find((option) => !SASL_OPTIONS.test(option));
+      if (bad) return `unknown security option ${bad}`;
+    } else if (name === "smtp_sasl_password_result_delimiter" && !/^\S$/.test(value)) {
+      return "expected one non-whitespace character";
+    }
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return null;
+}

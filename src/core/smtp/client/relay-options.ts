@@ -1,0 +1,48 @@
+// How to reach and talk to one smarthost, under the Postfix smtp(8) parameters they mirror.
+
+export interface RelayTimeouts {
+  /** smtp_connect_timeout */
+  connect: number;
+  /** smtp_helo_timeout: the greeting and EHLO/HELO replies */
+  greeting: number;
+  /** smtp_starttls_timeout, smtp_mail_timeout, smtp_rcpt_timeout, smtp_data_init_timeout, ... */
+  command: number;
+  /** smtp_data_xfer_timeout per body write and smtp_data_done_timeout for the final reply */
+  data: number;
+}
+
+export interface RelayOptions {
+  host: string;
+  port: number;
+  /** smtp_helo_name */
+  heloName: string;
+  /** smtp_tls_security_level */
+  tlsLevel: "none" | "may" | "encrypt";
+  /** smtp_tls_wrappermode: implicit TLS (465) */
+  wrapperMode: boolean;
+  /** A smtp_sasl_password_maps entry; null: don't authenticate. */
+  auth: { username: string; password: string } | null;
+  /** Default false: smtp_sasl_security_options = noplaintext refuses PLAIN/LOGIN without TLS. */
+  plaintextAuthWithoutTls?: boolean;
+  /** smtp_sasl_auth_soft_bounce, default true: a 5xx AUTH reply defers instead of bouncing. */
+  authSoftBounce?: boolean;
+  /** Milliseconds; tests inject short ones. */
+  timeouts?: Partial<RelayTimeouts>;
+}
+
+/** Postfix's defaults, in milliseconds. */
+export const DEFAULT_TIMEOUTS: RelayTimeouts = {
+  connect: 30_000,
+  greeting: 300_000,
+  command: 300_000,
+  data: 600_000,
+};
+
+export function resolveTimeouts(timeouts: Partial<RelayTimeouts> | undefined): RelayTimeouts {
+  const resolved = { ...DEFAULT_TIMEOUTS };
+  for (const key of Object.keys(DEFAULT_TIMEOUTS) as (keyof RelayTimeouts)[]) {
+    const value = timeouts?.[key];
+    if (value !== undefined && Number.isFinite(value) && value > 0) resolved[key] = value;
+  }
+  return resolved;
+}

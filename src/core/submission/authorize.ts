@@ -1,0 +1,115 @@
+// Runs Postfix's restriction lists for every recipient of one submission. HTTP has no per-RCPT
+// dialogue, so a message is accepted only when every recipient is permitted; the first refusal
+// answers for the whole request. Lookups are memoized for the request so that 1,000 recipients do
+// not mean 1,000 identical table queries.
+import type { Settings } from "../config/settings.ts";
+import type { LookupTable } from "../maps/lookup-table.ts";
+import { parseMapList } from "../maps/parse-map-list.ts";
+import { evaluateRecipient } from "../policy/evaluate-recipient.ts";
+import { parseNetworkList } from "../policy/network-list.ts";
+import { parseRestrictions } from "../policy/parse-restrictions.ts";
+import { renderReply, SERVER_CONFIGURATION_ERROR, type SmtpReply } from "../policy/smtp-reply.ts";
+
+export interface AuthorizeInput {
+  settings: Settings;
+  client: { address: string; name: string };
+  sasl: { username: string; method: string } | null;
+  sender: string;
+  recipients: string[];
+  openTable: (spec: string) => LookupTable;
+}
+
+export type AuthorizeResult =
+  | { ok: true; hold: string | null; discard: string | null; warnings: string[] }
+  | {
+      ok: false;
+      decision: "reject" | "defer";
+      recipient: string;
+      reply: SmtpReply;
+      replyText: string;
+      enhanced: string;
+      warnings: string[];
+    };
+
+export async function authorizeSubmission(input: AuthorizeInput): Promise<AuthorizeResult> {
+  const { settings } = input;
+  const warnings: string[] = [];
+  let lists: ReturnType<typeof configured>;
+  try {
+    lists = configured(settings, memoized(input.openTable));
+  } catch (error) {
+    warnings.push(`error: ${(error as Error).message}`);
+    return refuse("defer", input.recipients[0] ?? "", SERVER_CONFIGURATION_ERROR, warnings);
+  }
+  let hold: string | null = null;
+  let discard: string | null = null;
+  for (const recipient of input.recipients) {
+    const decision = await evaluateRecipient({
+      ...lists,
+      client: input.client,
+      sasl: input.sasl,
+      sender: input.sender,
+      recipient,
+    });
+    warnings.push(...decision.warnings);
+    hold ??= decision.hold ?? null;
+    discard ??= decision.discard ?? null;
+    if (decision.decision !== "permit") {
+      return refuse(decision.decision, recipient, decision.reply ?? SERVER_CONFIGURATION_ERROR, warnings);
+    }
+  }
+  return { ok: true, hold, discard, warnings };
+}
+
+function configured(settings: Settings, openTable: (spec: string) => LookupTable) {
+  return {
+    senderRestrictions: parseRestrictions(settings.get("smtpd_sender_restrictions")),
+    relayRestrictions: parseRestrictions(settings.get("smtpd_relay_restrictions")),
+    recipientRestrictions: parseRestrictions(settings.get("smtpd_recipient_restrictions")),
+    mynetworks: parseNetworkList(settings.get("mynetworks")),
+    localDomains: settings.list("mydestination").map((d) => d.toLowerCase()),
+    relayDomains: settings.list("relay_domains").map((d) => d.toLowerCase()),
+    senderLoginMaps: parseMapList(settings.get("smtpd_sender_login_maps")).map(openTable),
+    openTable,
+  };
+}
+
+function refuse(
+  decision: "reject" | "defer",
+  recipient: string,
+  reply: SmtpReply,
+  warnings: string[],
+): AuthorizeResult {
+  return {
+    ok: false,
+    decision,
+    recipient,
+    reply,
+    replyText: renderReply(reply),
+    enhanced: reply.enhanced,
+    warnings,
+  };
+}
+
+function memoized(open: (spec: string) => LookupTable): (spec: string) => LookupTable {
+  const tables = new Map<string, LookupTable>();
+  return (spec) => {
+    let table = tables.get(spec);
+    if (!table) {
+      const inner = open(spec);
+      const answers = new Map<string, Promise<string | null>>();
+      table = {
+        lookup(key) {
+          let answer = answers.get(key);
+          if (!answer) {
+            answer = inner.lookup(key);
+            answers.set(key, answer);
+          }
+          return answer;
+        },
+      };
+      tables.set(spec, table);
+    }
+    return table;
+  };
+}
