@@ -16,6 +16,8 @@ export interface Received {
   /** The queue ID from `250 2.0.0 Ok: queued as <ID>`. */
   id: string;
   server: SmarthostKind;
+  /** smtp-server's session id: messages that share it came over one SMTP connection. */
+  connection: string;
   /** MAIL FROM address, "" for the null sender. */
   mailFrom: string;
   /** Recipients accepted at RCPT time (rejected ones are not listed). */

@@ -209,6 +209,7 @@ function onData(
     received.push({
       id,
       server: kind,
+      connection: session.id,
       mailFrom: mailFrom ? mailFrom.address : "",
       rcptTo,
       authUser: typeof session.user === "string" ? session.user : null,

@@ -6,7 +6,7 @@ import { newQueueId } from "../../src/core/ids.ts";
 import { bodyKeyFor } from "../../src/core/submission/accept.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { DbMessageStore } from "../../src/db/message-store.ts";
-import { sweep } from "../../src/worker/index.ts";
+import { runDelivery, sweep } from "../../src/worker/index.ts";
 import {
   admin,
   allFinal,
@@ -36,6 +36,38 @@ async function relayVia(port: number, extra: Record<string, string> = {}) {
     value: "relay:relay-secret",
   });
   expect(res.status).toBe(200);
+}
+
+/** What a crash between the D1 commit and queue.send() leaves behind: rows and a body, no job. */
+async function commitWithoutJob(login: string, from: string, to: string[], count: number): Promise<string[]> {
+  const account = await (await admin("GET", `/accounts/${encodeURIComponent(login)}`)).json<{ id: string }>();
+  const store = new DbMessageStore(openDatabase(env.DB));
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = newQueueId();
+    const body = new TextEncoder().encode(`From: ${from}\r\nSubject: committed ${i}\r\n\r\nbody\r\n`);
+    await env.BODIES.put(bodyKeyFor(id), body);
+    await store.insert({
+      id,
+      accountId: account.id,
+      saslUsername: login,
+      saslMethod: "PLAIN",
+      clientAddress: "unknown",
+      mailFrom: from,
+      bodyKey: bodyKeyFor(id),
+      size: body.byteLength,
+      headerMessageId: null,
+      eightBit: false,
+      smtputf8: false,
+      state: "queued",
+      stateReason: null,
+      recipients: to,
+      recipientStatus: "queued",
+      now: Date.now(),
+    });
+    ids.push(id);
+  }
+  return ids;
 }
 
 const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -159,7 +191,7 @@ describe("delivery to the smarthost", () => {
     for (let i = 0; i < 3; i++) expect(await sink.messages(`down${i}@example.net`)).toHaveLength(1);
   });
 
-  it("defers a message whose connection drops mid-DATA, then delivers it", async () => {
+  it("defers a message whose connection drops mid-DATA; nothing is recorded as sent", async () => {
     const alice = await newAccount(["drop@example.com"]);
     const res = await submitJson(alice.basic, {
       from: "drop@example.com",
@@ -211,36 +243,45 @@ describe("delivery to the smarthost", () => {
 
   it("the sweeper queues a committed message whose queue job was lost", async () => {
     const alice = await newAccount(["sweep@example.com"]);
-    const account = await (await admin("GET", `/accounts/${encodeURIComponent(alice.login)}`)).json<{
-      id: string;
-    }>();
-    // What a crash between the D1 commit and queue.send() leaves behind: rows and body, no job.
-    const id = newQueueId();
-    const body = new TextEncoder().encode("From: sweep@example.com\r\nSubject: swept\r\n\r\nbody\r\n");
-    await env.BODIES.put(bodyKeyFor(id), body);
-    await new DbMessageStore(openDatabase(env.DB)).insert({
-      id,
-      accountId: account.id,
-      saslUsername: alice.login,
-      saslMethod: "PLAIN",
-      clientAddress: "unknown",
-      mailFrom: "sweep@example.com",
-      bodyKey: bodyKeyFor(id),
-      size: body.byteLength,
-      headerMessageId: null,
-      eightBit: false,
-      smtputf8: false,
-      state: "queued",
-      stateReason: null,
-      recipients: ["swept@example.net"],
-      recipientStatus: "queued",
-      now: Date.now(),
-    });
+    const [id] = await commitWithoutJob(alice.login, "sweep@example.com", ["swept@example.net"], 1);
     expect(await sweep(env, Date.now())).not.toContain(id); // within the grace period: left to the queue
     expect(await sweep(env, Date.now() + 5 * 60_000)).toContain(id);
-    const view = await waitFor(alice.basic, id, allFinal);
+    const view = await waitFor(alice.basic, id!, allFinal);
     expect(view.recipients[0]!.status).toBe("sent");
     expect(await sink.messages("swept@example.net")).toHaveLength(1);
+  });
+
+  it("relays every message of one batch over one SMTP session", async () => {
+    const alice = await newAccount(["batch@example.com"]);
+    const ids = await commitWithoutJob(alice.login, "batch@example.com", ["batch@example.net"], 3);
+    await runDelivery(ids, env);
+    const got = await sink.messages("batch@example.net");
+    expect(got).toHaveLength(3);
+    expect(new Set(got.map((m) => m.connection)).size).toBe(1);
+    for (const id of ids) expect((await status(alice.basic, id)).recipients[0]!.status).toBe("sent");
+  });
+
+  it("a job handed out twice is relayed once (the delivery lease)", async () => {
+    const alice = await newAccount(["twice@example.com"]);
+    const [id] = await commitWithoutJob(alice.login, "twice@example.com", ["twice@example.net"], 1);
+    await Promise.all([runDelivery([id!], env), runDelivery([id!], env)]);
+    await runDelivery([id!], env);
+    expect(await sink.messages("twice@example.net")).toHaveLength(1);
+  });
+
+  it("defers with a clear reason when relayhost names port 25, which Workers cannot reach", async () => {
+    await setParameters({ relayhost: "[127.0.0.1]:25" });
+    const alice = await newAccount(["p25@example.com"]);
+    const res = await submitJson(alice.basic, {
+      from: "p25@example.com",
+      to: ["p25@example.net"],
+      subject: "s",
+      text: "x",
+    });
+    const { id } = await res.json<{ id: string }>();
+    const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
+    expect(view.recipients[0]!.status).toBe("deferred");
+    expect(view.recipients[0]!.reply).toMatch(/port 25/);
   });
 
   it("status is visible to the owner only", async () => {

@@ -1,0 +1,254 @@
+// npm run bench: Postern's HTTP submission and delivery figures, as JSON on stdout.
+//
+// Starts the gateway exactly as `npm start` does (wrangler dev, local D1/R2/Queues; its own state
+// folder so nothing of yours is touched) and the test smarthost process as the SMTP sink, then:
+//   accept:  POST /v1/messages with 2 KB messages at several concurrency levels, repeated;
+//            accepted messages/s and p50/p99 latency (delivery to the sink runs meanwhile);
+//   deliver: a backlog of deferred messages flushed at once (postqueue -f); delivered messages/s
+//            until the sink has counted all of them.
+// Loopback only; every loop is bounded in count and time.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startSmarthost } from "../test/smarthost/spawn.ts";
+
+const ADMIN_TOKEN = "bench-admin-token-0123456789";
+const LOGIN = "bench@example.com";
+const PASSWORD = "bench-password-0123";
+const LEVELS = [1, 8, 32];
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 300);
+const PHASE_LIMIT_MS = 120_000;
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, ...env },
+    });
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: exit ${code}`)),
+    );
+  });
+}
+
+const quiet = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+
+async function startGateway(state: string, port: number): Promise<{ child: ChildProcess; url: string }> {
+  await run("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], quiet);
+  const child = spawn(
+    "wrangler",
+    [
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      state,
+      "--var",
+      `POSTERN_ADMIN_TOKEN:${ADMIN_TOKEN}`,
+      "--var",
+      `POSTERN_SECRET_KEY:k1:${btoa("b".repeat(32))}`,
+      "--log-level",
+      "warn",
+    ],
+    { detached: true, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...quiet } },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+    } catch {}
+    if (Date.now() > deadline) throw new Error("wrangler dev did not come up in 60 s");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function admin(url: string, method: string, route: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${url}/v1/admin${route}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
+
+const postconf = async (url: string, values: Record<string, string>) => {
+  for (const [name, value] of Object.entries(values)) await admin(url, "PUT", `/settings/${name}`, { value });
+};
+
+const authorization = `Basic ${Buffer.from(`${LOGIN}:${PASSWORD}`).toString("base64")}`;
+const TEXT = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(34); // ~2 KB message
+
+function submit(url: string, i: number): Promise<Response> {
+  return fetch(`${url}/v1/messages`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/json" },
+    body: JSON.stringify({
+      from: LOGIN,
+      to: [`rcpt${i % 64}@example.net`],
+      subject: `bench ${i}`,
+      text: TEXT,
+    }),
+  });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+async function acceptRun(url: string, concurrency: number, total: number) {
+  const latencies: number[] = [];
+  let issued = 0;
+  let errors = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (issued < total && performance.now() - started < PHASE_LIMIT_MS) {
+      const i = issued++;
+      const t0 = performance.now();
+      const res = await submit(url, i);
+      await res.arrayBuffer();
+      if (res.status === 202) latencies.push(performance.now() - t0);
+      else errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    accepted: latencies.length,
+    errors,
+    per_second: round(latencies.length / seconds),
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+  };
+}
+
+function sinkCount(file: string): number {
+  return existsSync(file) ? Number(readFileSync(file, "utf8").trim() || 0) : 0;
+}
+
+async function waitForCount(file: string, target: number, limitMs: number): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < limitMs) {
+    if (sinkCount(file) >= target) return performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), "postern-bench-"));
+  const countFile = path.join(work, "sink-count");
+  const sink = await startSmarthost({ SMARTHOST_COUNT_FILE: countFile });
+  const gateway = await startGateway(path.join(work, "state"), await freePort());
+  try {
+    const { url } = gateway;
+    await admin(url, "POST", "/accounts", { login: LOGIN, password: PASSWORD });
+    await admin(url, "PUT", `/maps/sender_login/${encodeURIComponent(LOGIN)}`, { value: LOGIN });
+    const relay = {
+      relayhost: `[127.0.0.1]:${sink.ports.open}`,
+      smtp_tls_security_level: "none",
+      smtp_sasl_auth_enable: "no",
+    };
+    await postconf(url, relay);
+    for (let i = 0; i < 20; i++) await (await submit(url, i)).arrayBuffer(); // warm-up
+
+    const accept: Record<string, unknown> = {};
+    for (const concurrency of LEVELS) {
+      const runs = [];
+      for (let r = 0; r < REPETITIONS; r++) {
+        runs.push(await acceptRun(url, concurrency, REQUESTS));
+        log(`accept c=${concurrency} run ${r + 1}: ${JSON.stringify(runs.at(-1))}`);
+      }
+      accept[`c${concurrency}`] = {
+        concurrency,
+        messages_per_second: round(median(runs.map((r) => r.per_second))),
+        p50_ms: round(median(runs.map((r) => r.p50_ms))),
+        p99_ms: round(median(runs.map((r) => r.p99_ms))),
+        errors: runs.reduce((n, r) => n + r.errors, 0),
+        runs,
+      };
+    }
+    const submitted = 20 + LEVELS.length * REPETITIONS * REQUESTS;
+    const drained = await waitForCount(countFile, submitted, PHASE_LIMIT_MS);
+    log(
+      `sink has ${sinkCount(countFile)} of ${submitted} after the accept phase (${drained ? "drained" : "not drained"})`,
+    );
+
+    // Delivery from a backlog: park BACKLOG messages as deferred, then flush them at once.
+    const delivery = [];
+    for (let r = 0; r < REPETITIONS; r++) {
+      await postconf(url, { relayhost: "" });
+      const before = sinkCount(countFile);
+      for (let i = 0; i < BACKLOG; i += 16) {
+        await Promise.all(
+          Array.from({ length: Math.min(16, BACKLOG - i) }, (_, k) =>
+            submit(url, i + k).then((res) => res.arrayBuffer()),
+          ),
+        );
+      }
+      // Wait until the queue has tried (and deferred) every one of them.
+      const deadline = Date.now() + PHASE_LIMIT_MS;
+      while (Date.now() < deadline) {
+        const q = (await admin(url, "GET", "/queue?state=queued")) as { messages: { attempts: number }[] };
+        if (q.messages.length >= BACKLOG && q.messages.every((m) => m.attempts >= 1)) break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      await postconf(url, relay);
+      const started = performance.now();
+      await admin(url, "POST", "/queue/flush");
+      const done = await waitForCount(countFile, before + BACKLOG, PHASE_LIMIT_MS);
+      const seconds = ((done ?? performance.now()) - started) / 1000;
+      const delivered = sinkCount(countFile) - before;
+      delivery.push({
+        backlog: BACKLOG,
+        delivered,
+        seconds: round(seconds, 2),
+        per_second: round(delivered / seconds),
+      });
+      log(`deliver run ${r + 1}: ${JSON.stringify(delivery.at(-1))}`);
+    }
+
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: "postern-http",
+          date: new Date().toISOString(),
+          runtime: "wrangler dev (workerd, local D1/R2/Queues), loopback, message 2 KB",
+          repetitions: REPETITIONS,
+          accept,
+          delivery: { messages_per_second: round(median(delivery.map((d) => d.per_second))), runs: delivery },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    try {
+      process.kill(-gateway.child.pid!, "SIGTERM");
+    } catch {}
+    await sink.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
