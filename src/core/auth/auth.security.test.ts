@@ -1,8 +1,8 @@
 // Attacks on the credential path: user enumeration by timing, credential smuggling through HTTP
 // Basic, an unset admin secret, and sealed secrets moved between rows.
 import { describe, expect, it, vi } from "vitest";
+import { bytesToBase64 } from "../encoding/base64.ts";
 import { checkAdminToken } from "./admin-token.ts";
-import { bytesToBase64 } from "./base64.ts";
 import { parseBasicAuthorization } from "./basic.ts";
 import { deriveScramRecord } from "./scram-record.ts";
 import { openSecret, parseKeyRing, sealSecret } from "./secret-box.ts";

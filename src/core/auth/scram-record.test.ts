@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { base64ToBytes, bytesToBase64 } from "../encoding/base64.ts";
 import { AuthError } from "./auth-error.ts";
-import { base64ToBytes, bytesToBase64 } from "./base64.ts";
 import { hmacSha256, sha256, utf8 } from "./digest.ts";
 import { normalizePassword } from "./normalize-password.ts";
 import { decodeScramRecord, deriveScramKeys, deriveScramRecord, type ScramRecord } from "./scram-record.ts";

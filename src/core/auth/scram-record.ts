@@ -2,8 +2,8 @@
 // It verifies SCRAM directly and PLAIN, LOGIN and HTTP Basic by recomputing StoredKey, so no
 // plaintext-equivalent secret is kept.
 
+import { base64ToBytes, bytesToBase64 } from "../encoding/base64.ts";
 import { AuthError } from "./auth-error.ts";
-import { base64ToBytes, bytesToBase64 } from "./base64.ts";
 import { hmacSha256, sha256, utf8 } from "./digest.ts";
 import { normalizePassword } from "./normalize-password.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytesToBase64 } from "./base64.ts";
+import { bytesToBase64 } from "../encoding/base64.ts";
 import { isSealed, openSecret, parseKeyRing, sealedKeyId, sealSecret } from "./secret-box.ts";
 
 const key = (fill: number) => bytesToBase64(new Uint8Array(32).fill(fill));

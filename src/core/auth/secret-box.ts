@@ -4,8 +4,8 @@
 // The caller's `aad` names where the value lives (table, row key), so a sealed value copied into
 // another row fails to open instead of handing out the wrong credential.
 
+import { base64ToBytes, base64UrlToBytes, bytesToBase64Url } from "../encoding/base64.ts";
 import { AuthError } from "./auth-error.ts";
-import { base64ToBytes, base64UrlToBytes, bytesToBase64Url } from "./base64.ts";
 import { utf8 } from "./digest.ts";
 
 export interface KeyRing {

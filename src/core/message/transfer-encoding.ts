@@ -1,6 +1,8 @@
+
 // Content-Transfer-Encodings (RFC 2045 §6) for the parts Postern composes: text goes out as 7bit
 // when it already is (ASCII, lines <= 998), else quoted-printable; attachments as base64 in
 // 76-character lines. Either way the message is 7-bit clean and needs no 8BITMIME downstream.
+import { base64ToBytes, bytesToBase64 } from "../encoding/base64.ts";
 
 const encoder = new TextEncoder();
 const SEVEN_BIT_LINE = /^[\t\x20-\x7e]*$/;
@@ -44,10 +46,7 @@ function quotedPrintableLine(line: string): string[] {
 }
 
 export function encodeBase64Body(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  const base64 = btoa(binary);
+  const base64 = bytesToBase64(bytes);
   const lines: string[] = [];
   for (let i = 0; i < base64.length; i += BASE64_LINE) lines.push(base64.slice(i, i + BASE64_LINE));
   return lines.join("\r\n");
@@ -58,13 +57,9 @@ export function encodeBase64Body(bytes: Uint8Array): string {
  * padding optional. null when it is not base64 (base64url included: its alphabet differs).
  */
 export function decodeBase64(text: string): Uint8Array | null {
-  let binary: string;
   try {
-    binary = atob(text);
+    return base64ToBytes(text);
   } catch {
     return null;
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

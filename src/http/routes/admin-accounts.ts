@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { deriveScramRecord } from "../../core/auth/scram-record.ts";
+import { bytesToBase64Url } from "../../core/encoding/base64.ts";
 import { withRealm } from "../basic-auth.ts";
 import { ProblemError } from "../problem.ts";
 import type { AppEnv } from "../services.ts";
@@ -92,7 +93,5 @@ function notFound(): ProblemError {
 /** 144 bits from the CSPRNG, base64url: typeable and far beyond guessing. */
 function generatePassword(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_");
+  return bytesToBase64Url(bytes);
 }

@@ -1,6 +1,8 @@
 // Client side of SMTP AUTH (RFC 4954) toward the smarthost, as Postfix's smtp_sasl_glue.c does it:
 // pick the first mechanism both sides allow, and word failures the way Postfix logs them.
 // The password never appears in a reason: replies that echo a credential are redacted.
+
+import { bytesToBase64 } from "../../encoding/base64.ts";
 import { renderReply } from "../reply.ts";
 import type { Conversation } from "./conversation.ts";
 
@@ -92,7 +94,5 @@ function redact(text: string, secrets: readonly string[]): string {
 }
 
 function base64(text: string): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
+  return bytesToBase64(new TextEncoder().encode(text));
 }
