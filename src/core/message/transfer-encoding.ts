@@ -1,4 +1,3 @@
-
 // Content-Transfer-Encodings (RFC 2045 §6) for the parts Postern composes: text goes out as 7bit
 // when it already is (ASCII, lines <= 998), else quoted-printable; attachments as base64 in
 // 76-character lines. Either way the message is 7-bit clean and needs no 8BITMIME downstream.
