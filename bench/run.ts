@@ -7,14 +7,12 @@
 //   deliver: a backlog of deferred messages flushed at once (postqueue -f); delivered messages/s
 //            until the sink has counted all of them.
 // Loopback only; every loop is bounded in count and time.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { type RunningGateway, startGateway } from "../test/gateway/start-gateway.ts";
 import { startSmarthost } from "../test/smarthost/spawn.ts";
 
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const LOGIN = "bench@example.com";
 const PASSWORD = "bench-password-0123";
 const LEVELS = [1, 8, 32];
@@ -25,73 +23,9 @@ const PHASE_LIMIT_MS = 120_000;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, ...env },
-    });
-    child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: exit ${code}`)),
-    );
-  });
-}
-
-const quiet = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-
-async function startGateway(state: string, port: number): Promise<{ child: ChildProcess; url: string }> {
-  await run("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], quiet);
-  const child = spawn(
-    "wrangler",
-    [
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      state,
-      "--var",
-      `POSTERN_ADMIN_TOKEN:${ADMIN_TOKEN}`,
-      "--var",
-      `POSTERN_SECRET_KEY:k1:${btoa("b".repeat(32))}`,
-      "--log-level",
-      "warn",
-    ],
-    { detached: true, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...quiet } },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
-    } catch {}
-    if (Date.now() > deadline) throw new Error("wrangler dev did not come up in 60 s");
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function admin(url: string, method: string, route: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${url}/v1/admin${route}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
-
-const postconf = async (url: string, values: Record<string, string>) => {
-  for (const [name, value] of Object.entries(values)) await admin(url, "PUT", `/settings/${name}`, { value });
+const postconf = async (gateway: RunningGateway, values: Record<string, string>) => {
+  for (const [name, value] of Object.entries(values))
+    await gateway.admin("PUT", `/settings/${name}`, { value });
 };
 
 const authorization = `Basic ${Buffer.from(`${LOGIN}:${PASSWORD}`).toString("base64")}`;
@@ -159,17 +93,17 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "postern-bench-"));
   const countFile = path.join(work, "sink-count");
   const sink = await startSmarthost({ SMARTHOST_COUNT_FILE: countFile });
-  const gateway = await startGateway(path.join(work, "state"), await freePort());
+  const gateway = await startGateway();
   try {
     const { url } = gateway;
-    await admin(url, "POST", "/accounts", { login: LOGIN, password: PASSWORD });
-    await admin(url, "PUT", `/maps/sender_login/${encodeURIComponent(LOGIN)}`, { value: LOGIN });
+    await gateway.admin("POST", "/accounts", { login: LOGIN, password: PASSWORD });
+    await gateway.admin("PUT", `/maps/sender_login/${encodeURIComponent(LOGIN)}`, { value: LOGIN });
     const relay = {
       relayhost: `[127.0.0.1]:${sink.ports.open}`,
       smtp_tls_security_level: "none",
       smtp_sasl_auth_enable: "no",
     };
-    await postconf(url, relay);
+    await postconf(gateway, relay);
     for (let i = 0; i < 20; i++) await (await submit(url, i)).arrayBuffer(); // warm-up
 
     const accept: Record<string, unknown> = {};
@@ -197,7 +131,7 @@ async function main(): Promise<void> {
     // Delivery from a backlog: park BACKLOG messages as deferred, then flush them at once.
     const delivery = [];
     for (let r = 0; r < REPETITIONS; r++) {
-      await postconf(url, { relayhost: "" });
+      await postconf(gateway, { relayhost: "" });
       const before = sinkCount(countFile);
       for (let i = 0; i < BACKLOG; i += 16) {
         await Promise.all(
@@ -209,13 +143,13 @@ async function main(): Promise<void> {
       // Wait until the queue has tried (and deferred) every one of them.
       const deadline = Date.now() + PHASE_LIMIT_MS;
       while (Date.now() < deadline) {
-        const q = (await admin(url, "GET", "/queue?state=queued")) as { messages: { attempts: number }[] };
+        const q = (await gateway.admin("GET", "/queue?state=queued")) as { messages: { attempts: number }[] };
         if (q.messages.length >= BACKLOG && q.messages.every((m) => m.attempts >= 1)) break;
         await new Promise((res) => setTimeout(res, 200));
       }
-      await postconf(url, relay);
+      await postconf(gateway, relay);
       const started = performance.now();
-      await admin(url, "POST", "/queue/flush");
+      await gateway.admin("POST", "/queue/flush");
       const done = await waitForCount(countFile, before + BACKLOG, PHASE_LIMIT_MS);
       const seconds = ((done ?? performance.now()) - started) / 1000;
       const delivered = sinkCount(countFile) - before;
@@ -243,9 +177,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    try {
-      process.kill(-gateway.child.pid!, "SIGTERM");
-    } catch {}
+    await gateway.stop();
     await sink.stop();
     rmSync(work, { recursive: true, force: true });
   }

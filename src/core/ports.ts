@@ -13,7 +13,14 @@ export interface Account {
   id: string;
   login: string;
   disabled: boolean;
+  /** Changes with every credential change: part of the verification cache key. */
+  updatedAt: number;
+  /** SCRAM-SHA-256 keys (the record PLAIN, LOGIN and Basic are verified against). */
   scram: ScramRecord;
+  /** SCRAM-SHA-1 keys, same salt and iterations; null for records made before SHA-1 support. */
+  scram1: { storedKey: string; serverKey: string } | null;
+  /** Sealed plaintext-equivalent secret for CRAM-MD5/DIGEST-MD5; null unless opted in. */
+  sealedSharedSecret: string | null;
 }
 
 export interface AccountStore {

@@ -1,6 +1,6 @@
 // Accounts: the SASL logins and their SCRAM records.
 import { asc, eq, sql } from "drizzle-orm";
-import type { ScramRecord } from "../core/auth/scram-record.ts";
+import type { CredentialRecord } from "../core/auth/scram-record.ts";
 import type { Account, AccountStore } from "../core/ports.ts";
 import type { Database } from "./database.ts";
 import { accounts } from "./schema.ts";
@@ -9,6 +9,8 @@ export interface AccountSummary {
   id: string;
   login: string;
   disabled: boolean;
+  /** CRAM-MD5 / DIGEST-MD5 enabled: a plaintext-equivalent secret is stored (sealed). */
+  sharedSecret: boolean;
   note: string | null;
   createdAt: number;
   updatedAt: number;
@@ -20,6 +22,12 @@ const toAccount = (row: Row): Account => ({
   id: row.id,
   login: row.login,
   disabled: row.disabled,
+  updatedAt: row.updatedAt,
+  scram1:
+    row.scram1StoredKey && row.scram1ServerKey
+      ? { storedKey: row.scram1StoredKey, serverKey: row.scram1ServerKey }
+      : null,
+  sealedSharedSecret: row.sharedSecret,
   scram: {
     mechanism: "SCRAM-SHA-256",
     salt: row.scramSalt,
@@ -33,12 +41,24 @@ const toSummary = (row: Row): AccountSummary => ({
   id: row.id,
   login: row.login,
   disabled: row.disabled,
+  sharedSecret: row.sharedSecret !== null,
   note: row.note,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
 
 const byLogin = (login: string) => sql`lower(${accounts.login}) = ${login.toLowerCase()}`;
+
+function credentialColumns(c: CredentialRecord) {
+  return {
+    scramSalt: c.salt,
+    scramIterations: c.iterations,
+    scramStoredKey: c.sha256.storedKey,
+    scramServerKey: c.sha256.serverKey,
+    scram1StoredKey: c.sha1.storedKey,
+    scram1ServerKey: c.sha1.serverKey,
+  };
+}
 
 export class DbAccountStore implements AccountStore {
   readonly #db: Database;
@@ -66,20 +86,19 @@ export class DbAccountStore implements AccountStore {
     return rows.map(toSummary);
   }
 
-  /** Returns null when the login is taken. */
+  /** Returns null when the login is taken. `sharedSecret` is already sealed. */
   async create(input: {
     login: string;
-    scram: ScramRecord;
+    credential: CredentialRecord;
+    sharedSecret?: string | null;
     note?: string | null;
   }): Promise<AccountSummary | null> {
     const now = Date.now();
     const row: Row = {
       id: crypto.randomUUID(),
       login: input.login,
-      scramSalt: input.scram.salt,
-      scramIterations: input.scram.iterations,
-      scramStoredKey: input.scram.storedKey,
-      scramServerKey: input.scram.serverKey,
+      ...credentialColumns(input.credential),
+      sharedSecret: input.sharedSecret ?? null,
       disabled: false,
       note: input.note ?? null,
       createdAt: now,
@@ -89,17 +108,19 @@ export class DbAccountStore implements AccountStore {
     return inserted ? toSummary(inserted) : null;
   }
 
+  /** A new credential replaces the shared secret too: it is set (sealed) or cleared with it. */
   async update(
     id: string,
-    change: { scram?: ScramRecord; disabled?: boolean; note?: string | null },
+    change: {
+      credential?: CredentialRecord;
+      sharedSecret?: string | null;
+      disabled?: boolean;
+      note?: string | null;
+    },
   ): Promise<AccountSummary | null> {
     const set: Partial<Row> = { updatedAt: Date.now() };
-    if (change.scram) {
-      set.scramSalt = change.scram.salt;
-      set.scramIterations = change.scram.iterations;
-      set.scramStoredKey = change.scram.storedKey;
-      set.scramServerKey = change.scram.serverKey;
-    }
+    if (change.credential) Object.assign(set, credentialColumns(change.credential));
+    if (change.sharedSecret !== undefined) set.sharedSecret = change.sharedSecret;
     if (change.disabled !== undefined) set.disabled = change.disabled;
     if (change.note !== undefined) set.note = change.note;
     const row = await this.#db.update(accounts).set(set).where(eq(accounts.id, id)).returning().get();

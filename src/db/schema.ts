@@ -13,6 +13,14 @@ export const accounts = sqliteTable(
     scramIterations: integer("scram_iterations").notNull(),
     scramStoredKey: text("scram_stored_key").notNull(),
     scramServerKey: text("scram_server_key").notNull(),
+    /** SCRAM-SHA-1 keys from the same password, salt and iterations (null: set before SHA-1 existed). */
+    scram1StoredKey: text("scram1_stored_key"),
+    scram1ServerKey: text("scram1_server_key"),
+    /**
+     * The plaintext-equivalent secret CRAM-MD5 and DIGEST-MD5 need, sealed with POSTERN_SECRET_KEY.
+     * Null unless the account opted in: anyone who can read it and the key can log in as the account.
+     */
+    sharedSecret: text("shared_secret"),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
     note: text("note"),
     createdAt: integer("created_at").notNull(),

@@ -9,6 +9,7 @@ import { adminMaps } from "./routes/admin-maps.ts";
 import { adminQueue } from "./routes/admin-queue.ts";
 import { adminSettings } from "./routes/admin-settings.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { saslRoutes } from "./routes/sasl.ts";
 import type { AppEnv, Services } from "./services.ts";
 
 export type ServicesFactory = (env: unknown, request: Request) => Services;
@@ -28,6 +29,7 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
   app.get("/healthz", (c) => c.text("ok"));
 
   app.route("/v1/messages", messageRoutes);
+  app.route("/v1/auth/sasl", saslRoutes);
 
   app.use("/v1/admin/*", requireAdmin);
   app.route("/v1/admin/accounts", adminAccounts);

@@ -1,5 +1,7 @@
 // What the HTTP app needs from its runtime, injected per request: the Workers entry builds these
 // from bindings, the Node entry from SQLite and the file system.
+import type { KeyRing } from "../core/auth/secret-box.ts";
+import type { VerificationCache } from "../core/auth/verification-cache.ts";
 import type { Settings } from "../core/config/settings.ts";
 import type { LookupTable } from "../core/maps/lookup-table.ts";
 import type { BodyStore, DeliveryQueue, Logger } from "../core/ports.ts";
@@ -18,6 +20,15 @@ export interface Services {
   logger: Logger;
   /** Admin API bearer secret (POSTERN_ADMIN_TOKEN). Unset: the admin API is closed. */
   adminToken: string | undefined;
+  /** POSTERN_SECRET_KEY: seals secrets at rest. Null: no secrets can be stored or opened. */
+  secretKeys: KeyRing | null;
+  /** Recent successful password verifications (per isolate / process). */
+  verificationCache: VerificationCache | null;
+  /** Keys derived from POSTERN_SECRET_KEY for session tokens and SASL continuations; null without it. */
+  sessionKey: (() => Promise<Uint8Array>) | null;
+  continuationKey: (() => Promise<Uint8Array>) | null;
+  /** Keys the stand-in values SCRAM shows for unknown logins. */
+  standInKey: (() => Promise<Uint8Array>) | null;
   /** Defaults, deployment vars and run-time overrides, resolved. */
   loadSettings(): Promise<Settings>;
   /** Opens a map spec: d1:NAME, inline:{...}, static:VALUE. */

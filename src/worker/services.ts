@@ -1,5 +1,9 @@
 // Builds the app's services from Workers bindings.
-import { parseKeyRing } from "../core/auth/secret-box.ts";
+import { deriveContinuationKey } from "../core/auth/continuation.ts";
+import { deriveKey } from "../core/auth/derive-key.ts";
+import { type KeyRing, parseKeyRing } from "../core/auth/secret-box.ts";
+import { deriveSessionKey } from "../core/auth/session-token.ts";
+import { VerificationCache } from "../core/auth/verification-cache.ts";
 import { isParameterName } from "../core/config/parameters.ts";
 import { type RawSettings, Settings } from "../core/config/settings.ts";
 import { openTable } from "../core/maps/open-table.ts";
@@ -23,9 +27,28 @@ function varsOf(env: Env): RawSettings {
   return vars;
 }
 
+/** Per isolate: survives between requests, never shared across isolates. */
+const verificationCache = new VerificationCache();
+const derivedKeys = new Map<string, Promise<Uint8Array>>();
+
+function derived(ring: KeyRing | null, purpose: string, derive: (secret: Uint8Array) => Promise<Uint8Array>) {
+  if (!ring) return null;
+  const secret = ring.keys.get(ring.current)!;
+  return () => {
+    const id = `${purpose}:${ring.current}`;
+    let key = derivedKeys.get(id);
+    if (!key) {
+      key = derive(secret);
+      derivedKeys.set(id, key);
+    }
+    return key;
+  };
+}
+
 export function workerServices(env: Env, program = "postern/http"): Services {
   const db = openDatabase(env.DB);
-  const maps = new DbMapStore(db, env.POSTERN_SECRET_KEY ? parseKeyRing(env.POSTERN_SECRET_KEY) : null);
+  const secretKeys = env.POSTERN_SECRET_KEY ? parseKeyRing(env.POSTERN_SECRET_KEY) : null;
+  const maps = new DbMapStore(db, secretKeys);
   const settingsStore = new DbSettingsStore(db);
   return {
     accounts: new DbAccountStore(db),
@@ -36,6 +59,11 @@ export function workerServices(env: Env, program = "postern/http"): Services {
     queue: new CloudflareDeliveryQueue(env.DELIVERY),
     logger: consoleLogger(program),
     adminToken: env.POSTERN_ADMIN_TOKEN,
+    secretKeys,
+    verificationCache,
+    sessionKey: derived(secretKeys, "session", deriveSessionKey),
+    continuationKey: derived(secretKeys, "continuation", deriveContinuationKey),
+    standInKey: derived(secretKeys, "stand-in", (secret) => deriveKey(secret, "postern scram stand-in v1")),
     loadSettings: async () => new Settings(varsOf(env), await settingsStore.load()),
     openTable: (spec) => openTable(spec, { d1: (name) => maps.table(name) }),
   };

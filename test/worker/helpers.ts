@@ -114,3 +114,51 @@ export async function waitFor(
 
 export const allFinal = (view: StatusView) =>
   view.recipients.every((r) => r.status === "sent" || r.status === "bounced");
+
+export interface SaslOutcome {
+  status: number;
+  body: Record<string, unknown>;
+  /** The client's own verdict on the server's final data (mutual authentication). */
+  serverVerified: boolean | null;
+  steps: number;
+}
+
+/**
+ * Runs a whole exchange through POST /v1/auth/sasl with one of Postern's client mechanisms, as
+ * an SMTP front or an app would: start, then continue with each challenge until a verdict.
+ */
+export async function saslExchange(
+  client: import("../../src/core/sasl/mechanism.ts").ClientMechanism,
+  mechanism: string,
+  origin = BASE,
+): Promise<SaslOutcome> {
+  const post = (body: unknown) =>
+    exports.default.fetch(
+      new Request(`${origin}/v1/auth/sasl`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+  const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+  const unb64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  const initial = await client.start();
+  let res = await post({ mechanism, response: initial === null ? null : b64(initial) || "=" });
+  let steps = 1;
+  for (;;) {
+    const body = (await res.json()) as Record<string, unknown>;
+    if (res.status !== 200 || body.status === "authenticated") {
+      let serverVerified: boolean | null = null;
+      if (body.status === "authenticated") {
+        const finished = await client.finish(typeof body.final === "string" ? unb64(body.final) : null);
+        serverVerified = finished.kind === "done" ? finished.verified : false;
+      }
+      return { status: res.status, body, serverVerified, steps };
+    }
+    if (steps > 10) throw new Error("exchange did not end");
+    const reply = await client.step(unb64(body.challenge as string));
+    const response = reply.kind === "respond" ? b64(reply.response) || "=" : "=";
+    res = await post({ continuation: body.continuation, response });
+    steps++;
+  }
+}

@@ -1,18 +1,14 @@
-// Normalize(str) of RFC 5802 §2.2 is SASLprep (RFC 4013). Until SASLprep lands, this is NFKC (the
-// normalization SASLprep uses) plus its prohibition of control characters; ASCII passwords, the
-// RFC test vectors among them, come out identical under both. Replace this one function to upgrade;
-// every record derivation and verification goes through it.
+// Normalize(str) of RFC 5802 §2.2: SASLprep (RFC 4013) as for a stored string, so unassigned code
+// points are refused (RFC 3454 §7) and a password means the same bytes on every later Unicode
+// version. Every record derivation and verification goes through this one function.
+import { saslprep } from "../sasl/saslprep.ts";
 
 export type NormalizedPassword = { ok: true; value: string } | { ok: false; reason: string };
 
-const CONTROL = /\p{Cc}/u; // C0, DEL and C1 (RFC 4013 §2.3 via RFC 3454 C.2.1, C.2.2)
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 export function normalizePassword(password: string): NormalizedPassword {
-  if (LONE_SURROGATE.test(password)) return { ok: false, reason: "password is not valid Unicode" };
-  const value = password.normalize("NFKC");
-  if (CONTROL.test(value)) return { ok: false, reason: "password contains a control character" };
+  const prepared = saslprep(password, { allowUnassigned: false });
+  if (!prepared.ok) return { ok: false, reason: `password: ${prepared.reason}` };
   // An empty PBKDF2 key is refused by some WebCrypto implementations, and is never a password.
-  if (value.length === 0) return { ok: false, reason: "password is empty" };
-  return { ok: true, value };
+  if (prepared.value.length === 0) return { ok: false, reason: "password is empty" };
+  return prepared;
 }

@@ -3,7 +3,17 @@ import { base64ToBytes, bytesToBase64 } from "../encoding/base64.ts";
 import { AuthError } from "./auth-error.ts";
 import { hmacSha256, sha256, utf8 } from "./digest.ts";
 import { normalizePassword } from "./normalize-password.ts";
-import { decodeScramRecord, deriveScramKeys, deriveScramRecord, type ScramRecord } from "./scram-record.ts";
+import { scramDigest, scramHmac } from "./scram-hash.ts";
+import {
+  type CredentialRecord,
+  decodeCredentialRecord,
+  decodeScramRecord,
+  deriveCredentialRecord,
+  deriveScramKeys,
+  deriveScramRecord,
+  type ScramRecord,
+  toScramRecord,
+} from "./scram-record.ts";
 
 // RFC 7677 §3: the SCRAM-SHA-256 exchange for user "user", password "pencil".
 const RFC7677 = {
@@ -141,4 +151,118 @@ describe("decodeScramRecord", () => {
       expect(() => decodeScramRecord(record)).toThrow(expect.objectContaining({ code }));
     });
   }
+});
+
+// RFC 5802 §5: the SCRAM-SHA-1 exchange for user "user", password "pencil".
+const RFC5802 = {
+  salt: "QSXCR+Q6sek8bf92",
+  authMessage: [
+    "n=user,r=fyko+d2lbbFgONRv9qkxdawL",
+    "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j",
+  ].join(","),
+  clientProof: "v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
+  serverSignature: "rmF9pqV8S7suAoZWja4dJRkFsKQ=",
+};
+
+describe("deriveCredentialRecord: SHA-256 and SHA-1 keys from one password, salt and count", () => {
+  it("its SHA-1 keys verify RFC 5802's proof and give its server signature", async () => {
+    const record = await deriveCredentialRecord("pencil", {
+      salt: base64ToBytes(RFC5802.salt),
+      iterations: 4096,
+    });
+    const keys = decodeCredentialRecord(record, "SHA-1");
+    expect(keys.storedKey).toHaveLength(20);
+    const signature = await scramHmac("SHA-1", keys.storedKey, utf8(RFC5802.authMessage));
+    const clientKey = xor(base64ToBytes(RFC5802.clientProof), signature);
+    expect(bytesToBase64(await scramDigest("SHA-1", clientKey))).toBe(bytesToBase64(keys.storedKey));
+    const serverSignature = await scramHmac("SHA-1", keys.serverKey, utf8(RFC5802.authMessage));
+    expect(bytesToBase64(serverSignature)).toBe(RFC5802.serverSignature);
+  });
+
+  it("its SHA-256 keys are exactly RFC 7677's, and its SHA-256 view is deriveScramRecord's", async () => {
+    const options = { salt: base64ToBytes(RFC7677.salt), iterations: 4096 };
+    const record = await deriveCredentialRecord(RFC7677.password, options);
+    expect(record).toMatchObject({
+      salt: RFC7677.salt,
+      iterations: 4096,
+      sha256: { storedKey: RFC7677.storedKey, serverKey: RFC7677.serverKey },
+    });
+    expect(toScramRecord(record)).toEqual(await deriveScramRecord(RFC7677.password, options));
+    expect(record.sha1.storedKey).not.toBe(record.sha256.storedKey);
+  });
+
+  it("keeps one salt for both hashes, fresh for every record", async () => {
+    const [a, b] = await Promise.all([deriveCredentialRecord("pencil"), deriveCredentialRecord("pencil")]);
+    expect(base64ToBytes(a.salt)).toHaveLength(16);
+    expect(a.salt).not.toBe(b.salt);
+    expect(decodeCredentialRecord(a, "SHA-1").salt).toEqual(decodeCredentialRecord(a, "SHA-256").salt);
+  });
+
+  it("refuses what deriveScramRecord refuses", async () => {
+    await expect(deriveCredentialRecord("pencil", { iterations: 4095 })).rejects.toMatchObject({
+      code: "ERR_SCRAM_ITERATIONS",
+    });
+    await expect(deriveCredentialRecord("a\u0000b")).rejects.toMatchObject({ code: "ERR_PASSWORD_INVALID" });
+    await expect(deriveCredentialRecord("pencil", { salt: new Uint8Array(0) })).rejects.toMatchObject({
+      code: "ERR_SCRAM_RECORD",
+    });
+  });
+
+  it("deriveScramKeys with SHA-1 computes RFC 5802's client proof", async () => {
+    const keys = await deriveScramKeys("pencil", base64ToBytes(RFC5802.salt), 4096, "SHA-1");
+    expect(keys.saltedPassword).toHaveLength(20);
+    const signature = await scramHmac("SHA-1", keys.storedKey, utf8(RFC5802.authMessage));
+    expect(bytesToBase64(xor(keys.clientKey, signature))).toBe(RFC5802.clientProof);
+  });
+});
+
+describe("decodeCredentialRecord", () => {
+  const good: CredentialRecord = {
+    salt: RFC5802.salt,
+    iterations: 4096,
+    sha256: { storedKey: RFC7677.storedKey, serverKey: RFC7677.serverKey },
+    sha1: { storedKey: bytesToBase64(new Uint8Array(20)), serverKey: bytesToBase64(new Uint8Array(20)) },
+  };
+  const cases: { name: string; record: CredentialRecord; hash: "SHA-1" | "SHA-256"; code: string }[] = [
+    {
+      name: "SHA-256 keys where SHA-1 belongs",
+      record: { ...good, sha1: good.sha256 },
+      hash: "SHA-1",
+      code: "ERR_SCRAM_RECORD",
+    },
+    {
+      name: "SHA-1 keys where SHA-256 belongs",
+      record: { ...good, sha256: good.sha1 },
+      hash: "SHA-256",
+      code: "ERR_SCRAM_RECORD",
+    },
+    {
+      name: "bad base64",
+      record: { ...good, sha1: { ...good.sha1, serverKey: "!" } },
+      hash: "SHA-1",
+      code: "ERR_SCRAM_RECORD",
+    },
+    {
+      name: "too few iterations",
+      record: { ...good, iterations: 1 },
+      hash: "SHA-1",
+      code: "ERR_SCRAM_ITERATIONS",
+    },
+  ];
+  for (const { name, record, hash, code } of cases) {
+    it(`throws ${code} for ${name}`, () => {
+      expect(() => decodeCredentialRecord(record, hash)).toThrow(expect.objectContaining({ code }));
+    });
+  }
+
+  it("decodes each hash's keys with the shared salt", () => {
+    expect(decodeCredentialRecord(good, "SHA-1")).toEqual({
+      salt: base64ToBytes(RFC5802.salt),
+      iterations: 4096,
+      storedKey: new Uint8Array(20),
+      serverKey: new Uint8Array(20),
+    });
+    expect(decodeCredentialRecord(good, "SHA-256").storedKey).toEqual(base64ToBytes(RFC7677.storedKey));
+  });
 });

@@ -35,6 +35,55 @@ export const PARAMETERS = {
     default: "",
     meaning: "Realm appended to a login without one (alice -> alice@realm); also the check_sasl_access key.",
   },
+  smtpd_sasl_type: {
+    default: "postern",
+    postfix: "cyrus",
+    meaning:
+      "Who verifies credentials: postern (built in; `cyrus` is taken to mean the same) or dovecot (an existing Dovecot auth service at smtpd_sasl_path).",
+  },
+  smtpd_sasl_path: {
+    default: "",
+    postfix: "smtpd",
+    meaning: "With smtpd_sasl_type = dovecot: inet:host:port, or a UNIX socket path (Node only).",
+  },
+  smtpd_sasl_security_options: {
+    default: "noanonymous, noplaintext",
+    postfix: "noanonymous",
+    meaning:
+      "Mechanism policy without TLS (noplaintext, noactive, nodictionary, noanonymous, forward_secrecy, mutual_auth). Postern also refuses plaintext mechanisms without TLS.",
+  },
+  smtpd_sasl_tls_security_options: {
+    default: "noanonymous",
+    postfix: "$smtpd_sasl_security_options",
+    meaning: "Mechanism policy once TLS is up (HTTPS, or loopback).",
+  },
+  smtpd_sasl_mechanism_filter: {
+    default: "!external, static:rest",
+    meaning: "Filters the offered mechanism names: names, !name to exclude, static:all / static:rest.",
+  },
+  mech_list: {
+    default: "",
+    meaning:
+      "Cyrus-style allow-list of mechanism names (smtpd.conf's mech_list); empty: all that policy allows.",
+  },
+  smtpd_sasl_response_limit: {
+    default: "12288",
+    meaning: "Longest SASL response accepted, in bytes (500 5.5.6 / 413 beyond it).",
+  },
+  postern_sasl_authz_maps: {
+    default: "d1:sasl_authz",
+    meaning:
+      "login -> identities it may act as (PLAIN authzid, SCRAM a=, OAUTHBEARER a=). Without an entry a login acts only as itself.",
+  },
+  postern_jwt_issuers: {
+    default: "[]",
+    meaning:
+      "JSON list of trusted JWT issuers for Bearer, OAUTHBEARER and XOAUTH2: issuer, jwks_uri or keys, audiences, algorithms, login_claim, login_template.",
+  },
+  postern_session_token_lifetime: {
+    default: "900s",
+    meaning: "Lifetime of the session tokens issued by the SASL endpoint (at most 3600s).",
+  },
   smtpd_sender_login_maps: {
     default: "d1:sender_login",
     postfix: "(empty)",

@@ -97,6 +97,11 @@ export interface SaslServerContext {
   channelBinding: { type: "tls-exporter"; data: Uint8Array } | null;
   /** The identity from a verified TLS client certificate (EXTERNAL), if any. */
   externalIdentity: string | null;
+  /**
+   * A per-deployment secret for stand-in values shown for unknown logins (SCRAM's salt), so they
+   * cannot be recomputed by someone who reads the code. Absent: a published constant is used.
+   */
+  standInSecret?: () => Promise<Uint8Array>;
   /** Milliseconds since the epoch; injectable for tests. */
   now(): number;
   random(bytes: number): Uint8Array;

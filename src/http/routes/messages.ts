@@ -9,12 +9,13 @@ import { parseSubmission } from "../../core/message/submission-schema.ts";
 import { printable } from "../../core/printable.ts";
 import { acceptMessage } from "../../core/submission/accept.ts";
 import { authorizeSubmission } from "../../core/submission/authorize.ts";
-import { authenticateBasic, authRequired, WWW_AUTHENTICATE } from "../basic-auth.ts";
+import { authenticateRequest, authRequired, challenges } from "../authenticate.ts";
 import { describeClient } from "../client-info.ts";
 import { renderMessage } from "../message-view.ts";
 import { ProblemError } from "../problem.ts";
 import { readLimited, tooLarge } from "../read-body.ts";
 import type { AppEnv, ClientInfo, SaslIdentity, Services } from "../services.ts";
+import { isConfidential } from "../transport.ts";
 
 interface Prepared {
   mailFrom: string;
@@ -34,7 +35,7 @@ messageRoutes.post("/", async (c) => {
   const services = c.get("services");
   const settings = c.get("requestSettings");
   const client = c.get("client");
-  const sasl = await authenticateBasic(c.req.raw, client, services, settings);
+  const { identity: sasl, headers } = await authenticateRequest(c.req.raw, client, services, settings);
   const limit = settings.int("message_size_limit");
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 
@@ -76,7 +77,7 @@ messageRoutes.post("/", async (c) => {
     services.logger.info(
       `NOQUEUE: ${verdict.decision}: RCPT from ${describeClient(client)}: ${verdict.replyText}; from=<${printable(prepared.mailFrom)}> to=<${printable(verdict.recipient)}> proto=HTTP`,
     );
-    throw refusal(verdict, sasl);
+    throw refusal(verdict, sasl, challenges(settings, isConfidential(new URL(c.req.url))));
   }
 
   const id = newQueueId();
@@ -100,19 +101,25 @@ messageRoutes.post("/", async (c) => {
     { store: services.messages, bodies: services.bodies, queue: services.queue, logger: services.logger },
   );
   logAccepted(services, id, client, sasl, prepared, state, verdict.discard ?? verdict.hold);
-  return c.json({ id, status: state }, 202, { location: `/v1/messages/${id}` });
+  return c.json({ id, status: state }, 202, { ...headers, location: `/v1/messages/${id}` });
 });
 
 messageRoutes.get("/:id", async (c) => {
   const services = c.get("services");
-  const sasl = await authenticateBasic(c.req.raw, c.get("client"), services, c.get("requestSettings"));
-  if (!sasl) throw authRequired();
+  const settings = c.get("requestSettings");
+  const { identity: sasl, headers } = await authenticateRequest(
+    c.req.raw,
+    c.get("client"),
+    services,
+    settings,
+  );
+  if (!sasl) throw authRequired(challenges(settings, isConfidential(new URL(c.req.url))));
   const view = await services.messages.view(c.req.param("id"));
   // Someone else's message is answered exactly like a missing one.
   if (!view || view.message.accountId !== sasl.accountId) {
     throw new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail: "No such message" });
   }
-  return c.json(renderMessage(view));
+  return c.json(renderMessage(view), 200, headers);
 });
 
 async function fromJson(request: Request, settings: Settings, limit: number): Promise<Prepared> {
@@ -219,6 +226,7 @@ function badAddress(field: string, reason: string, enhanced: string): ProblemErr
 function refusal(
   verdict: { decision: "reject" | "defer"; replyText: string; enhanced: string },
   sasl: SaslIdentity | null,
+  challenge: string,
 ): ProblemError {
   if (verdict.decision === "defer") {
     return new ProblemError(
@@ -243,7 +251,7 @@ function refusal(
       smtpStatus: verdict.enhanced,
       smtpReply: verdict.replyText,
     },
-    sasl ? {} : { "www-authenticate": WWW_AUTHENTICATE },
+    sasl ? {} : { "www-authenticate": challenge },
   );
 }
 
