@@ -38,56 +38,55 @@ type ClientTls = Pick<NodeConnectOptions, "ca" | "servername"> & { host: string 
 
 export async function connectNode(options: NodeConnectOptions): Promise<Socket> {
   const { host, port, path } = options;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const tlsOptions: ClientTls = { host, ca: options.ca, servername: options.servername };
-  const target = path === undefined ? { host, port } : { path };
-  const raw =
-    options.tls === "on"
-      ? tls.connect({ ...target, ...clientTlsOptions(tlsOptions) })
-      : net.connect({ ...target, noDelay: path === undefined });
-  const ready = options.tls === "on" ? "secureConnect" : "connect";
+  // Implicit TLS goes over a TCP socket of our own, so it gets noDelay like the others.
+  const raw = path === undefined ? net.connect({ host, port, noDelay: true }) : net.connect({ path });
+  let socket: net.Socket = raw;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })),
-        timeoutMs,
-      );
-      const done = (error?: Error) => {
-        clearTimeout(timer);
-        raw.off(ready, onReady);
-        raw.off("error", done);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onReady = () => done();
-      raw.once(ready, onReady);
-      raw.once("error", done);
-    });
+    await settled(raw, "connect", deadline);
+    if (options.tls === "on") {
+      socket = tls.connect({ socket: raw, host, ...clientTlsOptions(tlsOptions) });
+      await settled(socket, "secureConnect", deadline);
+    }
   } catch (error) {
+    socket.destroy();
     raw.destroy();
     const address = (error as { address?: string }).address ?? host;
     const where = path === undefined ? `connect to ${host}[${address}]:${port}` : `connect to ${path}`;
     throw new ConnectError(`${where}: ${describe(error)}`, "ERR_CONNECT");
   }
-  // tls.connect takes noDelay only through the underlying socket.
-  if (options.tls === "on" && path === undefined) raw.setNoDelay(true);
-  return new NodeSocket(
-    raw,
-    options.tls === "on",
-    options.tls === "starttls" ? clientUpgrade(tlsOptions) : null,
-  );
+  const upgrade = options.tls === "starttls" ? clientUpgrade(tlsOptions) : null;
+  return new NodeSocket(socket, options.tls === "on", upgrade);
+}
+
+/** Resolves on `event`, rejects on an error or at the deadline (as ETIMEDOUT). */
+function settled(socket: net.Socket, event: "connect" | "secureConnect", deadline: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timeout = Object.assign(new Error("timeout"), { code: "ETIMEDOUT" });
+    const timer = setTimeout(() => reject(timeout), Math.max(0, deadline - Date.now()));
+    socket.once(event, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // Left in place: an error after success is then harmless here and still seen by NodeSocket.
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }
 
 /**
- * A socket accepted by a node:net server (the SMTP listener). With `tls`, startTls() plays the
- * server side of STARTTLS; a socket accepted by a node:tls server is passed with secure = true.
+ * A socket accepted by a node:net server (the SMTP listener). With a secureContext (made once per
+ * listener), startTls() plays the server side of STARTTLS; a node:tls server's socket is secure.
  */
 export function acceptedNodeSocket(
   socket: net.Socket,
-  options: { secure?: boolean; tls?: tls.SecureContextOptions } = {},
+  options: { secure?: boolean; secureContext?: tls.SecureContext } = {},
 ): Socket {
   if (!(socket instanceof tls.TLSSocket)) socket.setNoDelay(true);
-  const upgrade = options.tls ? serverUpgrade(options.tls) : null;
+  const upgrade = options.secureContext ? serverUpgrade(options.secureContext) : null;
   return new NodeSocket(socket, options.secure ?? socket instanceof tls.TLSSocket, upgrade);
 }
 
@@ -108,12 +107,8 @@ function clientUpgrade(options: ClientTls): Upgrade {
     );
 }
 
-function serverUpgrade(context: tls.SecureContextOptions): Upgrade {
-  return (raw) =>
-    handshake(
-      new tls.TLSSocket(raw, { isServer: true, secureContext: tls.createSecureContext(context) }),
-      "secure",
-    );
+function serverUpgrade(secureContext: tls.SecureContext): Upgrade {
+  return (raw) => handshake(new tls.TLSSocket(raw, { isServer: true, secureContext }), "secure");
 }
 
 function handshake(socket: tls.TLSSocket, event: "secureConnect" | "secure"): Promise<tls.TLSSocket> {

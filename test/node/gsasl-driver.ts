@@ -1,6 +1,7 @@
 // Drives GNU SASL's command-line client (`gsasl`, Debian package gsasl) in its stdin/stdout mode
-// against a server-side step function: gsasl prints each client response after
-// "Output from client:" and asks for the server's data with "Enter base64 authentication data".
+// against a server-side step function. With pipes, gsasl writes the mechanism name and then each
+// client response (base64) to stdout, its prompts and verdict to stderr, and reads the server's
+// data (base64, one line each) from stdin.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -17,6 +18,7 @@ export interface GsaslResult {
   server: "authenticated" | "failed";
   /** gsasl's own verdict ("Client authentication finished"). */
   clientFinished: boolean;
+  /** gsasl verified the server (mutual authentication). */
   serverTrusted: boolean;
   exitCode: number | null;
   transcript: string[];
@@ -28,50 +30,47 @@ export async function runGsasl(args: string[], step: ServerStep, timeoutMs = 15_
   });
   const transcript: string[] = [];
   let server: GsaslResult["server"] | null = null;
-  let pendingWrite: string | null = null;
-  let expectResponse = false;
   let clientFinished = false;
   let serverTrusted = false;
+  let seenMechanism = false;
   let first = true;
   let chain = Promise.resolve();
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  child.stderr.on("data", (chunk) => transcript.push(`stderr: ${String(chunk).trim()}`));
+  const send = (line: string) => {
+    transcript.push(`server -> gsasl: ${line}`);
+    child.stdin.write(`${line}\n`);
+  };
 
-  const lines = createInterface({ input: child.stdout });
-  lines.on("line", (line) => {
+  createInterface({ input: child.stderr }).on("line", (line) => {
+    transcript.push(`gsasl (stderr): ${line}`);
+    if (line.startsWith("Client authentication finished")) {
+      clientFinished = true;
+      serverTrusted = line.includes("server trusted");
+      child.stdin.end(); // no application data follows
+    }
+  });
+  createInterface({ input: child.stdout }).on("line", (line) => {
     transcript.push(`gsasl: ${line}`);
+    if (!seenMechanism) {
+      seenMechanism = true; // the first line names the mechanism
+      return;
+    }
     chain = chain.then(async () => {
-      if (line === "Output from client:") {
-        expectResponse = true;
-        return;
+      // After success, gsasl may answer the server's final data with an empty response (as over
+      // SMTP); the exchange is over, so it gets an empty line back.
+      if (server === "authenticated") return send("");
+      if (server !== null) return;
+      const result = await step(first && line === "" ? null : line);
+      first = false;
+      if (result.kind === "continue") send(result.challenge);
+      else if (result.kind === "done") {
+        server = "authenticated";
+        send(result.final ?? "");
+      } else {
+        server = "failed";
+        transcript.push(`server: ${result.detail}`);
+        child.stdin.end();
       }
-      if (expectResponse) {
-        expectResponse = false;
-        const result = await step(first && line === "" ? null : line);
-        first = false;
-        if (result.kind === "continue") pendingWrite = result.challenge;
-        else if (result.kind === "done") {
-          server = "authenticated";
-          pendingWrite = result.final ?? "";
-        } else {
-          server = "failed";
-          transcript.push(`server: ${result.detail}`);
-          child.stdin.end();
-        }
-        return;
-      }
-      if (line.startsWith("Enter base64 authentication data from server")) {
-        child.stdin.write(`${pendingWrite ?? ""}\n`);
-        transcript.push(`server -> gsasl: ${pendingWrite ?? ""}`);
-        pendingWrite = null;
-        return;
-      }
-      if (line.startsWith("Client authentication finished")) {
-        clientFinished = true;
-        serverTrusted = line.includes("server trusted");
-        return;
-      }
-      if (line.startsWith("Enter application data")) child.stdin.end();
     });
   });
   const exitCode = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

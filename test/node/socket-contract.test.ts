@@ -16,6 +16,7 @@ import { makeTestCertificates } from "../smarthost/certificates.ts";
 const certificates = makeTestCertificates(path.resolve(".wrangler/test-certs"));
 const ca = readFileSync(certificates.caFile);
 const serverTls = { key: readFileSync(certificates.keyFile), cert: readFileSync(certificates.certFile) };
+const secureContext = tls.createSecureContext(serverTls);
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -103,7 +104,7 @@ const node: Implementation = {
       servername: "localhost",
     });
     const [raw] = await accepted;
-    const server = acceptedNodeSocket(raw, { tls: serverTls });
+    const server = acceptedNodeSocket(raw, { secureContext });
     return { client, server, reset: () => raw.resetAndDestroy() };
   },
 };
@@ -276,7 +277,7 @@ describe("connectNode", () => {
       ca: untrusted,
     });
     const [raw] = await accepted;
-    const server = acceptedNodeSocket(raw, { tls: serverTls });
+    const server = acceptedNodeSocket(raw, { secureContext });
     const [upgraded] = await Promise.allSettled([client.startTls(), server.startTls()]);
     expect(upgraded).toMatchObject({ status: "rejected", reason: { code: "ERR_TLS" } });
     expect((upgraded as PromiseRejectedResult).reason.message).toMatch(

@@ -14,7 +14,8 @@ export interface VerificationCacheOptions {
 
 export class VerificationCache {
   readonly #entries = new Map<string, number>();
-  readonly #key = crypto.getRandomValues(new Uint8Array(32));
+  // Made on first use: Workers forbid random values in global scope, where the cache is created.
+  #key: Uint8Array | null = null;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
@@ -26,6 +27,7 @@ export class VerificationCache {
   }
 
   async #slot(login: string, version: string, password: string): Promise<string> {
+    this.#key ??= crypto.getRandomValues(new Uint8Array(32));
     return bytesToBase64(await hmacSha256(this.#key, utf8(`${login}\0${version}\0${password}`)));
   }
 
