@@ -2,6 +2,8 @@
 // the admin API of a running gateway (local `npm start` by default, or POSTERN_URL).
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { type GenAuthMechanism, genAuth } from "./gen-auth.ts";
+import { testSaslAuth } from "./testsaslauthd.ts";
 
 const USAGE = `usage: npm run admin -- <command>
 
@@ -18,6 +20,10 @@ const USAGE = `usage: npm run admin -- <command>
   postconf -X name ...             reset parameters to their defaults
   queue [queued|held|done|discarded]
   queue show <id> | queue release <id> | queue delete <id> | queue flush
+  testsaslauthd -u <user> -p <password>|- [-m <mechanism>] [-s <service>] [--hostname <name>]
+                                   a full SASL exchange against the gateway (default PLAIN)
+  gen-auth plain|login|xoauth2 <user> <password-or-token> [<authzid>]
+                                   the base64 an SMTP client sends for AUTH
 
 environment: POSTERN_URL (default http://127.0.0.1:8787), POSTERN_ADMIN_TOKEN (default: from .dev.vars)`;
 
@@ -71,7 +77,11 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      password: { type: "string" },
+      password: { type: "string", short: "p" },
+      user: { type: "string", short: "u" },
+      mechanism: { type: "string", short: "m" },
+      service: { type: "string", short: "s" },
+      hostname: { type: "string" },
       iterations: { type: "string" },
       note: { type: "string" },
       secret: { type: "boolean" },
@@ -84,6 +94,27 @@ async function main(argv: string[]): Promise<void> {
   if (values.help || !group) return void console.log(USAGE);
   const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
+  if (group === "testsaslauthd") {
+    const result = await testSaslAuth({
+      baseUrl: process.env.POSTERN_URL ?? "http://127.0.0.1:8787",
+      user: values.user ?? fail("-u <user> is required"),
+      password: (await readPassword(values.password)) ?? fail("-p <password> is required"),
+      mechanism: values.mechanism ?? "PLAIN",
+      service: values.service ?? "smtp",
+      hostname: values.hostname,
+    });
+    console.log(result.line);
+    process.exitCode = result.ok ? 0 : 1;
+    return;
+  }
+  if (group === "gen-auth") {
+    const [mechanism, user, secret, authzid] = positionals.slice(1);
+    if (!["plain", "login", "xoauth2"].includes(mechanism ?? "") || !user || !secret) {
+      fail("usage: gen-auth plain|login|xoauth2 <user> <password-or-token> [<authzid>]");
+    }
+    for (const line of genAuth(mechanism as GenAuthMechanism, user, secret, authzid)) console.log(line);
+    return;
+  }
   if (group === "account") {
     const login = rest[0] ?? "";
     switch (verb) {

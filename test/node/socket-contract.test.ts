@@ -1,6 +1,6 @@
 // One contract for every Socket: the in-memory pair the unit tests use and the node:net/node:tls
 // socket of the Node runtime must behave alike where the core can tell (DESIGN "Boundaries").
-// The Workers socket runs the same expectations through its integration tests.
+// The Workers socket (src/worker/connect-socket.ts) needs workerd, so it is not in this file yet.
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";

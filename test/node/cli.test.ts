@@ -1,0 +1,73 @@
+// The operator tools of src/cli against a gateway started as `npm start` does.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { genAuth } from "../../src/cli/gen-auth.ts";
+import { testSaslAuth } from "../../src/cli/testsaslauthd.ts";
+import { GATEWAY_ADMIN_TOKEN, type RunningGateway, startGateway } from "../gateway/start-gateway.ts";
+
+const run = promisify(execFile);
+const LOGIN = "cli-user@example.com";
+const PASSWORD = "cli user password";
+let gateway: RunningGateway;
+
+beforeAll(async () => {
+  gateway = await startGateway();
+  await gateway.admin("POST", "/accounts", { login: LOGIN, password: PASSWORD, shared_secret: true });
+}, 90_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+describe("gen-auth", () => {
+  it("prints what RFC 4616 and the LOGIN and XOAUTH2 conventions put on the wire", () => {
+    expect(genAuth("plain", "tim", "tanstaaftanstaaf")).toEqual(["AHRpbQB0YW5zdGFhZnRhbnN0YWFm"]);
+    expect(genAuth("plain", "tim", "pw", "admin")).toEqual([
+      Buffer.from("admin\0tim\0pw").toString("base64"),
+    ]);
+    expect(genAuth("login", "alice", "secret")).toEqual(["YWxpY2U=", "c2VjcmV0"]);
+    expect(Buffer.from(genAuth("xoauth2", "a@b.example", "tok")[0]!, "base64").toString()).toBe(
+      "user=a@b.example\x01auth=Bearer tok\x01\x01",
+    );
+  });
+});
+
+describe("testsaslauthd", () => {
+  it.each(["PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "DIGEST-MD5"])(
+    "%s: 0: OK for the right password, 0: NO for a wrong one",
+    async (mechanism) => {
+      const base = {
+        baseUrl: gateway.url,
+        user: LOGIN,
+        mechanism,
+        service: "smtp",
+        hostname: "postern.localdomain",
+      };
+      const ok = await testSaslAuth({ ...base, password: PASSWORD });
+      expect(ok.line, ok.detail).toBe('0: OK "Success."');
+      if (mechanism.startsWith("SCRAM") || mechanism === "DIGEST-MD5") expect(ok.serverVerified).toBe(true);
+      const bad = await testSaslAuth({ ...base, password: "wrong" });
+      expect(bad.line).toBe('0: NO "authentication failed"');
+    },
+  );
+
+  it("runs as a command with testsaslauthd's flags and exit status", async () => {
+    const env = { ...process.env, POSTERN_URL: gateway.url, POSTERN_ADMIN_TOKEN: GATEWAY_ADMIN_TOKEN };
+    const ok = await run(
+      process.execPath,
+      ["src/cli/admin.ts", "testsaslauthd", "-u", LOGIN, "-p", PASSWORD],
+      { env },
+    );
+    expect(ok.stdout.trim()).toBe('0: OK "Success."');
+    const bad = await run(
+      process.execPath,
+      ["src/cli/admin.ts", "testsaslauthd", "-u", LOGIN, "-p", "nope", "-m", "SCRAM-SHA-256"],
+      {
+        env,
+      },
+    ).catch((error: { code: number; stdout: string }) => error);
+    expect(bad.stdout.trim()).toBe('0: NO "authentication failed"');
+    expect((bad as { code: number }).code).toBe(1);
+  });
+});
