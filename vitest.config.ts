@@ -34,6 +34,7 @@ export default defineConfig({
                 POSTERN_ADMIN_TOKEN: "test-admin-token",
                 POSTERN_SECRET_KEY: "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
                 TEST_SMARTHOST: inject<string>("smarthost"),
+                TEST_DOVECOT: inject<string>("dovecot"),
               },
             },
           })),
@@ -41,7 +42,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["./test/smarthost/global-setup.ts"],
+          globalSetup: ["./test/smarthost/global-setup.ts", "./test/dovecot/global-setup.ts"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
           fileParallelism: false,
           testTimeout: 30_000,

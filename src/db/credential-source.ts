@@ -20,10 +20,19 @@ export class DbCredentialSource implements CredentialSource {
   /** One lookup per login for the life of this object (a request or an SMTP session). */
   readonly #found = new Map<string, Promise<Account | null>>();
 
-  constructor(accounts: DbAccountStore, keys: KeyRing | null, cache: VerificationCache | null = null) {
+  readonly #cacheTtlMs: number;
+
+  /** `cacheTtlMs` 0 bypasses the cache entirely (postern_verification_cache_time = 0). */
+  constructor(
+    accounts: DbAccountStore,
+    keys: KeyRing | null,
+    cache: VerificationCache | null = null,
+    cacheTtlMs = 60_000,
+  ) {
     this.#accounts = accounts;
     this.#keys = keys;
-    this.#cache = cache;
+    this.#cache = cacheTtlMs > 0 ? cache : null;
+    this.#cacheTtlMs = cacheTtlMs;
   }
 
   /** The usable account of a login: null when unknown or disabled. */
@@ -62,7 +71,7 @@ export class DbCredentialSource implements CredentialSource {
     if (account && this.#cache && (await this.#cache.has(account.login, version, password))) return true;
     const valid = await verifyPassword(account?.scram ?? null, password);
     if (account && valid) {
-      await this.#cache?.remember(account.login, version, password);
+      await this.#cache?.remember(account.login, version, password, this.#cacheTtlMs);
       return true;
     }
     return false;

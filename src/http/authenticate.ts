@@ -13,10 +13,9 @@ import {
 } from "../core/auth/http-scram.ts";
 import type { Settings } from "../core/config/settings.ts";
 import type { SaslStatus } from "../core/sasl/mechanism.ts";
-import { findMechanism } from "../core/sasl/mechanisms.ts";
 import { logAuthFailure } from "./auth-log.ts";
 import { ProblemError } from "./problem.ts";
-import { saslContext, verifyBearerToken } from "./sasl-context.ts";
+import { type RequestSasl, saslContext, verifyBearerToken } from "./sasl-context.ts";
 import { mechanismRefusal, offeredNames } from "./sasl-policy.ts";
 import type { ClientInfo, SaslIdentity, Services } from "./services.ts";
 import { isConfidential } from "./transport.ts";
@@ -83,6 +82,8 @@ export async function authenticateRequest(
   const challenge = challenges(settings, tls);
   const scheme = /^\S+/.exec(header)?.[0].toLowerCase() ?? "";
 
+  const sasl = saslContext(services, settings, client, tls, "http");
+
   if (scheme === "basic") {
     refuseUnlessAllowed("PLAIN", settings, tls);
     const parsed = parseBasicAuthorization(header);
@@ -90,42 +91,30 @@ export async function authenticateRequest(
       logAuthFailure(services, client, "PLAIN", parsed?.reason ?? "malformed credentials");
       throw authFailed(challenge, "malformed credentials");
     }
-    const plain = findMechanism("PLAIN")!;
-    const { context, credentials } = saslContext(services, settings, "http");
+    const plain = sasl.backend.mechanism("PLAIN");
+    if (!plain) throw authFailed(challenge, "PLAIN is not available");
     const message = new TextEncoder().encode(`\0${parsed.username}\0${parsed.password}`);
-    const status = (await plain.server.start(context, message)).status;
-    return {
-      identity: await identityFrom(status, "PLAIN", credentials, services, client, challenge),
-      headers: {},
-    };
+    const status = (await plain.server.start(sasl.context, message)).status;
+    return { identity: await identityFrom(status, "PLAIN", sasl, services, client, challenge), headers: {} };
   }
 
   if (scheme === "bearer") {
     refuseUnlessAllowed("OAUTHBEARER", settings, tls);
-    const token = header.slice(6).trim();
-    const verified = await verifyBearerToken(token, services, settings);
+    const verified = await verifyBearerToken(header.slice(6).trim(), services, settings);
     if (!verified.ok) {
       logAuthFailure(services, client, "OAUTHBEARER", verified.reason);
       throw authFailed(challenge);
     }
-    const { credentials } = saslContext(services, settings, "http");
-    const account = await credentials.account(verified.login);
-    if (!account) {
+    const identity = await sasl.backend.identity(verified.login, verified.mechanism ?? "OAUTHBEARER");
+    if (!identity) {
       logAuthFailure(services, client, "OAUTHBEARER", "no usable account", verified.login);
       throw authFailed(challenge);
     }
-    return {
-      identity: {
-        accountId: account.id,
-        username: account.login,
-        method: verified.mechanism ?? "OAUTHBEARER",
-      },
-      headers: {},
-    };
+    return { identity, headers: {} };
   }
 
   if (scheme === "scram-sha-256" || scheme === "scram-sha-1") {
-    return scram(header, client, services, settings, tls, challenge);
+    return scram(header, sasl, client, services, settings, tls, challenge);
   }
 
   logAuthFailure(services, client, scheme.toUpperCase().slice(0, 20), "unsupported authorization scheme");
@@ -134,6 +123,7 @@ export async function authenticateRequest(
 
 async function scram(
   header: string,
+  sasl: RequestSasl,
   client: ClientInfo,
   services: Services,
   settings: Settings,
@@ -149,12 +139,12 @@ async function scram(
   refuseUnlessAllowed(name, settings, tls);
   if (!services.continuationKey) throw authFailed(challenge, "SCRAM over HTTP needs POSTERN_SECRET_KEY");
   const key = await services.continuationKey();
-  const spec = findMechanism(name)!;
-  const { context, credentials } = saslContext(services, settings, "http");
+  const spec = sasl.backend.mechanism(name);
+  if (!spec) throw authFailed(challenge, `${name} is not available`);
   if (parsed.sid === null) {
-    const step = await spec.server.start(context, parsed.data);
+    const step = await spec.server.start(sasl.context, parsed.data);
     if (step.status.kind !== "more") {
-      await identityFrom(step.status, name, credentials, services, client, challenge);
+      await identityFrom(step.status, name, sasl, services, client, challenge);
       throw authFailed(challenge);
     }
     const sid = await sealContinuation(key, { mech: name, state: step.state ?? {} }, { ttlSeconds: 120 });
@@ -174,8 +164,8 @@ async function scram(
     );
     throw authFailed(challenge);
   }
-  const step = await spec.server.step(context, opened.payload.state, parsed.data);
-  const identity = await identityFrom(step.status, name, credentials, services, client, challenge);
+  const step = await spec.server.step(sasl.context, opened.payload.state, parsed.data);
+  const identity = await identityFrom(step.status, name, sasl, services, client, challenge);
   const final = step.status.kind === "done" ? step.status.final : undefined;
   return {
     identity,
@@ -193,14 +183,14 @@ function refuseUnlessAllowed(mechanism: string, settings: Settings, tls: boolean
 async function identityFrom(
   status: SaslStatus,
   mechanism: string,
-  credentials: ReturnType<typeof saslContext>["credentials"],
+  sasl: RequestSasl,
   services: Services,
   client: ClientInfo,
   challenge: string,
 ): Promise<SaslIdentity> {
   if (status.kind === "done") {
-    const account = await credentials.account(status.identity.authzid);
-    if (account) return { accountId: account.id, username: account.login, method: mechanism };
+    const identity = await sasl.backend.identity(status.identity.authzid, mechanism);
+    if (identity) return identity;
     logAuthFailure(
       services,
       client,

@@ -8,7 +8,8 @@ import { parseMapList } from "../core/maps/parse-map-list.ts";
 import type { SaslServerContext } from "../core/sasl/mechanism.ts";
 import { saslprep } from "../core/sasl/saslprep.ts";
 import { DbCredentialSource } from "../db/credential-source.ts";
-import type { Services } from "./services.ts";
+import { type SaslBackend, saslBackend } from "./sasl-backend.ts";
+import type { ClientInfo, Services } from "./services.ts";
 
 type BearerVerifier = ReturnType<typeof createBearerVerifier>;
 
@@ -35,14 +36,22 @@ export function canonicalLogin(login: string, settings: Settings): string | null
 export interface RequestSasl {
   context: SaslServerContext;
   credentials: DbCredentialSource;
+  backend: SaslBackend;
 }
 
-export function saslContext(services: Services, settings: Settings, service = "smtp"): RequestSasl {
+export function saslContext(
+  services: Services,
+  settings: Settings,
+  client: ClientInfo,
+  tls: boolean,
+  service = "smtp",
+): RequestSasl {
   const credentials = new DbCredentialSource(
     services.accounts,
     services.secretKeys,
     services.verificationCache,
   );
+  const backend = saslBackend(services, settings, credentials, client, tls);
   const authzTables = parseMapList(settings.get("postern_sasl_authz_maps")).map((spec) =>
     services.openTable(spec),
   );
@@ -63,8 +72,8 @@ export function saslContext(services: Services, settings: Settings, service = "s
     async verifyBearer(token) {
       const verified = await verifyBearerToken(token, services, settings);
       if (!verified.ok) return verified;
-      // A token names a login; only an existing, enabled account may use it.
-      if (!(await credentials.account(verified.login))) {
+      // A token names a login; only one the back end vouches for may use it.
+      if (!(await backend.identity(verified.login, "OAUTHBEARER"))) {
         return { ok: false, reason: `no account for ${verified.login}`, status: "invalid_token" };
       }
       return verified;
@@ -77,7 +86,7 @@ export function saslContext(services: Services, settings: Settings, service = "s
     now: Date.now,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
   };
-  return { context, credentials };
+  return { context, credentials, backend };
 }
 
 export async function verifyBearerToken(

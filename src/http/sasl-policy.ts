@@ -7,8 +7,9 @@ import { findMechanism } from "../core/sasl/mechanisms.ts";
 import { isMechanismAllowed, type OfferInput, offeredMechanisms } from "../core/sasl/offered-mechanisms.ts";
 import { ProblemError } from "./problem.ts";
 
-export function offerInput(settings: Settings, tls: boolean): OfferInput {
+export function offerInput(settings: Settings, tls: boolean, enabled?: readonly string[]): OfferInput {
   return {
+    ...(enabled ? { enabled } : {}),
     tls,
     securityOptions: settings.get("smtpd_sasl_security_options"),
     tlsSecurityOptions: settings.get("smtpd_sasl_tls_security_options"),
@@ -21,14 +22,20 @@ export function offerInput(settings: Settings, tls: boolean): OfferInput {
   };
 }
 
-export function offeredNames(settings: Settings, tls: boolean): string[] {
-  return offeredMechanisms(offerInput(settings, tls)).map((spec) => spec.name);
+export function offeredNames(settings: Settings, tls: boolean, enabled?: readonly string[]): string[] {
+  return offeredMechanisms(offerInput(settings, tls, enabled)).map((spec) => spec.name);
 }
 
 /** Null when `name` may be used on this request; otherwise the problem to answer with. */
-export function mechanismRefusal(name: string, settings: Settings, tls: boolean): ProblemError | null {
-  if (isMechanismAllowed(name, offerInput(settings, tls))) return null;
-  if (!findMechanism(name)) {
+export function mechanismRefusal(
+  name: string,
+  settings: Settings,
+  tls: boolean,
+  enabled?: readonly string[],
+): ProblemError | null {
+  if (isMechanismAllowed(name, offerInput(settings, tls, enabled))) return null;
+  const known = findMechanism(name);
+  if (!known || (enabled && !enabled.includes(known.name))) {
     return new ProblemError({
       slug: "unknown-mechanism",
       title: "Unrecognized authentication type",
@@ -38,7 +45,7 @@ export function mechanismRefusal(name: string, settings: Settings, tls: boolean)
       smtpReply: "504 5.5.4 Unrecognized authentication type",
     });
   }
-  if (!tls && isMechanismAllowed(name, offerInput(settings, true))) {
+  if (!tls && isMechanismAllowed(name, offerInput(settings, true, enabled))) {
     return new ProblemError({
       slug: "encryption-required",
       title: "Encryption required",

@@ -4,6 +4,7 @@ import type { KeyRing } from "../core/auth/secret-box.ts";
 import type { VerificationCache } from "../core/auth/verification-cache.ts";
 import type { Settings } from "../core/config/settings.ts";
 import type { LookupTable } from "../core/maps/lookup-table.ts";
+import type { Connect } from "../core/net/socket.ts";
 import type { BodyStore, DeliveryQueue, Logger } from "../core/ports.ts";
 import type { DbAccountStore } from "../db/account-store.ts";
 import type { DbMapStore } from "../db/map-store.ts";
@@ -18,6 +19,8 @@ export interface Services {
   bodies: BodyStore;
   queue: DeliveryQueue;
   logger: Logger;
+  /** Outgoing TCP: connect() on Workers, node:net on Node (Dovecot's auth service). */
+  connect: Connect;
   /** Admin API bearer secret (POSTERN_ADMIN_TOKEN). Unset: the admin API is closed. */
   adminToken: string | undefined;
   /** POSTERN_SECRET_KEY: seals secrets at rest. Null: no secrets can be stored or opened. */
@@ -41,7 +44,8 @@ export interface ClientInfo {
 }
 
 export interface SaslIdentity {
-  accountId: string;
+  /** Null for logins vouched for by an external back end (smtpd_sasl_type = dovecot). */
+  accountId: string | null;
   username: string;
   method: string;
 }

@@ -26,6 +26,7 @@ declare global {
       POSTERN_SECRET_KEY?: string;
       TEST_MIGRATIONS?: unknown;
       TEST_SMARTHOST?: string;
+      TEST_DOVECOT?: string;
     }
   }
 }

@@ -13,6 +13,7 @@ import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
 import { DbSettingsStore } from "../db/settings-store.ts";
 import type { Services } from "../http/services.ts";
+import { connectSocket } from "./connect-socket.ts";
 import { consoleLogger } from "./console-logger.ts";
 import type { Env } from "./env.ts";
 import { CloudflareDeliveryQueue } from "./queue-producer.ts";
@@ -58,6 +59,7 @@ export function workerServices(env: Env, program = "postern/http"): Services {
     bodies: new R2BodyStore(env.BODIES),
     queue: new CloudflareDeliveryQueue(env.DELIVERY),
     logger: consoleLogger(program),
+    connect: connectSocket,
     adminToken: env.POSTERN_ADMIN_TOKEN,
     secretKeys,
     verificationCache,

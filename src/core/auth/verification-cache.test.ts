@@ -35,3 +35,15 @@ describe("VerificationCache", () => {
     expect(await cache.has("c", "v", "p")).toBe(true);
   });
 });
+
+describe("VerificationCache per-entry lifetime", () => {
+  it("stores nothing for a lifetime of 0 and honours a shorter one", async () => {
+    let now = 0;
+    const cache = new VerificationCache({ ttlMs: 60_000, now: () => now });
+    await cache.remember("a", "v", "p", 0);
+    expect(await cache.has("a", "v", "p")).toBe(false);
+    await cache.remember("a", "v", "p", 10);
+    now = 10;
+    expect(await cache.has("a", "v", "p")).toBe(false);
+  });
+});

@@ -42,13 +42,15 @@ export class VerificationCache {
     return true;
   }
 
-  async remember(login: string, version: string, password: string): Promise<void> {
+  /** `ttlMs` overrides the cache's default for this entry; 0 or less stores nothing. */
+  async remember(login: string, version: string, password: string, ttlMs = this.#ttlMs): Promise<void> {
+    if (ttlMs <= 0) return;
     if (this.#entries.size >= this.#maxEntries) {
       // Map keeps insertion order: drop the oldest entry.
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(await this.#slot(login, version, password), this.#now() + this.#ttlMs);
+    this.#entries.set(await this.#slot(login, version, password), this.#now() + ttlMs);
   }
 
   get size(): number {

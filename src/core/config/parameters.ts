@@ -80,6 +80,11 @@ export const PARAMETERS = {
     meaning:
       "JSON list of trusted JWT issuers for Bearer, OAUTHBEARER and XOAUTH2: issuer, jwks_uri or keys, audiences, algorithms, login_claim, login_template.",
   },
+  postern_verification_cache_time: {
+    default: "60s",
+    meaning:
+      "How long a successful password verification (Basic, PLAIN, LOGIN) is remembered per isolate, keyed by login, credential and password; 0 turns the cache off.",
+  },
   postern_session_token_lifetime: {
     default: "900s",
     meaning: "Lifetime of the session tokens issued by the SASL endpoint (at most 3600s).",

@@ -27,6 +27,8 @@ const DURATIONS = new Set<ParameterName>([
   "minimal_backoff_time",
   "maximal_backoff_time",
   "maximal_queue_lifetime",
+  "postern_verification_cache_time",
+  "postern_session_token_lifetime",
 ]);
 const SASL_OPTIONS = /^(?:noplaintext|noactive|nodictionary|noanonymous|mutual_auth|forward_secrecy)$/;
 

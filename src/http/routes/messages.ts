@@ -116,7 +116,7 @@ messageRoutes.get("/:id", async (c) => {
   if (!sasl) throw authRequired(challenges(settings, isConfidential(new URL(c.req.url))));
   const view = await services.messages.view(c.req.param("id"));
   // Someone else's message is answered exactly like a missing one.
-  if (!view || view.message.accountId !== sasl.accountId) {
+  if (!view || !isOwner(view.message, sasl)) {
     throw new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail: "No such message" });
   }
   return c.json(renderMessage(view), 200, headers);
@@ -210,6 +210,15 @@ async function fromRaw(request: Request, url: URL, limit: number): Promise<Prepa
     eightBit: raw.eightBit,
     smtputf8,
   };
+}
+
+/** The account that submitted it; for logins without one (Dovecot), the same login. */
+function isOwner(
+  message: { accountId: string | null; saslUsername: string | null },
+  sasl: SaslIdentity,
+): boolean {
+  if (message.accountId !== null || sasl.accountId !== null) return message.accountId === sasl.accountId;
+  return message.saslUsername !== null && message.saslUsername.toLowerCase() === sasl.username.toLowerCase();
 }
 
 function badAddress(field: string, reason: string, enhanced: string): ProblemError {

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { openContinuation, sealContinuation } from "../../core/auth/continuation.ts";
 import { issueSessionToken } from "../../core/auth/session-token.ts";
 import { base64ToBytes, bytesToBase64 } from "../../core/encoding/base64.ts";
-import { findMechanism } from "../../core/sasl/mechanisms.ts";
+import { printable } from "../../core/printable.ts";
 import { logAuthFailure } from "../auth-log.ts";
 import { ProblemError } from "../problem.ts";
 import { saslContext } from "../sasl-context.ts";
@@ -30,9 +30,15 @@ const stepBody = z.object({
 
 export const saslRoutes = new Hono<AppEnv>();
 
-saslRoutes.get("/", (c) => {
+saslRoutes.get("/", async (c) => {
   const tls = isConfidential(new URL(c.req.url));
-  return c.json({ mechanisms: offeredNames(c.get("requestSettings"), tls), tls });
+  const settings = c.get("requestSettings");
+  const { backend } = saslContext(c.get("services"), settings, c.get("client"), tls);
+  return c.json({
+    mechanisms: offeredNames(settings, tls, await backend.enabled()),
+    tls,
+    backend: backend.kind,
+  });
 });
 
 saslRoutes.post("/", async (c) => {
@@ -88,10 +94,11 @@ saslRoutes.post("/", async (c) => {
       smtpReply: "501 5.5.4 Syntax: AUTH mechanism",
     });
   }
-  const refusal = mechanismRefusal(name, settings, tls);
+  const { context, backend } = saslContext(services, settings, client, tls, service);
+  const refusal = mechanismRefusal(name, settings, tls, await backend.enabled());
   if (refusal) throw refusal;
-  const spec = findMechanism(name)!;
-  const { context, credentials } = saslContext(services, settings, service);
+  const spec = backend.mechanism(name);
+  if (!spec) throw authenticationFailed();
 
   // The client's dummy answer after an error challenge (OAUTHBEARER, XOAUTH2): now it fails.
   if (state?.failedAfterChallenge) throw authenticationFailed();
@@ -111,7 +118,7 @@ saslRoutes.post("/", async (c) => {
         }),
       });
     case "done": {
-      const account = await credentials.account(status.identity.authzid);
+      const account = await backend.identity(status.identity.authzid, spec.name);
       if (!account) {
         logAuthFailure(
           services,
@@ -127,16 +134,16 @@ saslRoutes.post("/", async (c) => {
         Math.max(60, Math.round(settings.duration("postern_session_token_lifetime") / 1000)),
       );
       const token = await issueSessionToken(await services.sessionKey(), {
-        login: account.login,
+        login: account.username,
         mechanism: spec.name,
         ttlSeconds,
       });
       services.logger.info(
-        `sasl: client=${client.name}[${client.address}], sasl_method=${spec.name}, sasl_username=${account.login}`,
+        `sasl: client=${client.name}[${client.address}], sasl_method=${spec.name}, sasl_username=${printable(account.username)}`,
       );
       return c.json({
         status: "authenticated",
-        login: account.login,
+        login: account.username,
         mechanism: spec.name,
         token,
         token_type: "Bearer",
