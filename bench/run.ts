@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type RunningGateway, startGateway } from "../test/gateway/start-gateway.ts";
 import { startSmarthost } from "../test/smarthost/spawn.ts";
+import { saslBench } from "./sasl.ts";
 
 const LOGIN = "bench@example.com";
 const PASSWORD = "bench-password-0123";
@@ -19,6 +20,9 @@ const LEVELS = [1, 8, 32];
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 300);
+const SASL_EXCHANGES = Number(process.env.BENCH_SASL_EXCHANGES ?? 200);
+/** Which parts to run: accept, deliver, sasl (comma-separated; all by default). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "accept,deliver,sasl").split(","));
 const PHASE_LIMIT_MS = 120_000;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) await (await submit(url, i)).arrayBuffer(); // warm-up
 
     const accept: Record<string, unknown> = {};
-    for (const concurrency of LEVELS) {
+    for (const concurrency of PHASES.has("accept") ? LEVELS : []) {
       const runs = [];
       for (let r = 0; r < REPETITIONS; r++) {
         runs.push(await acceptRun(url, concurrency, REQUESTS));
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
         runs,
       };
     }
-    const submitted = 20 + LEVELS.length * REPETITIONS * REQUESTS;
+    const submitted = 20 + Object.keys(accept).length * REPETITIONS * REQUESTS;
     const drained = await waitForCount(countFile, submitted, PHASE_LIMIT_MS);
     log(
       `sink has ${sinkCount(countFile)} of ${submitted} after the accept phase (${drained ? "drained" : "not drained"})`,
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
 
     // Delivery from a backlog: park BACKLOG messages as deferred, then flush them at once.
     const delivery = [];
-    for (let r = 0; r < REPETITIONS; r++) {
+    for (let r = 0; r < (PHASES.has("deliver") ? REPETITIONS : 0); r++) {
       await postconf(gateway, { relayhost: "" });
       const before = sinkCount(countFile);
       for (let i = 0; i < BACKLOG; i += 16) {
@@ -162,6 +166,8 @@ async function main(): Promise<void> {
       log(`deliver run ${r + 1}: ${JSON.stringify(delivery.at(-1))}`);
     }
 
+    const sasl = PHASES.has("sasl") ? await saslBench(gateway, REPETITIONS, SASL_EXCHANGES, log) : null;
+
     console.log(
       JSON.stringify(
         {
@@ -171,6 +177,7 @@ async function main(): Promise<void> {
           repetitions: REPETITIONS,
           accept,
           delivery: { messages_per_second: round(median(delivery.map((d) => d.per_second))), runs: delivery },
+          sasl,
         },
         null,
         2,
