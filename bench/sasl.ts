@@ -75,6 +75,8 @@ export async function saslBench(
     await res.arrayBuffer();
     return res.status === 404;
   };
+  const basic = basicAs(LOGIN);
+  const strong = basicAs(STRONG);
   const health = async () => {
     const res = await fetch(`${gateway.url}/healthz`);
     await res.arrayBuffer();
