@@ -50,6 +50,7 @@ export function saslContext(
     services.accounts,
     services.secretKeys,
     services.verificationCache,
+    settings.duration("postern_verification_cache_time"),
   );
   const backend = saslBackend(services, settings, credentials, client, tls);
   const authzTables = parseMapList(settings.get("postern_sasl_authz_maps")).map((spec) =>
