@@ -8,9 +8,10 @@ import { testSaslAuth } from "./testsaslauthd.ts";
 const USAGE = `usage: npm run admin -- <command>
 
   account list
-  account add <login> [--password <p>|-] [--iterations <n>] [--note <text>]
+  account add <login> [--password <p>|-] [--iterations <n>] [--shared-secret] [--note <text>]
                                    (no --password: one is generated and printed once)
-  account passwd <login> [--password <p>|-]
+  account passwd <login> [--password <p>|-] [--shared-secret]
+                                   --shared-secret: also keep the sealed secret CRAM-MD5/DIGEST-MD5 need
   account disable <login> | account enable <login> | account del <login>
   map list <table>
   map set <table> <key> <value> [--secret]      e.g. map set sender_login alice@example.com alice@example.com
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
       iterations: { type: "string" },
       note: { type: "string" },
       secret: { type: "boolean" },
+      "shared-secret": { type: "boolean" },
       e: { type: "boolean" },
       X: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -123,11 +125,21 @@ async function main(argv: string[]): Promise<void> {
       case "add": {
         const password = await readPassword(values.password);
         const iterations = values.iterations ? Number(values.iterations) : undefined;
-        return print(await api("POST", "/accounts", { login, password, iterations, note: values.note }));
+        return print(
+          await api("POST", "/accounts", {
+            login,
+            password,
+            iterations,
+            note: values.note,
+            shared_secret: values["shared-secret"],
+          }),
+        );
       }
       case "passwd": {
         const password = (await readPassword(values.password)) ?? fail("--password is required");
-        return print(await api("PATCH", `/accounts/${enc(login)}`, { password }));
+        return print(
+          await api("PATCH", `/accounts/${enc(login)}`, { password, shared_secret: values["shared-secret"] }),
+        );
       }
       case "disable":
       case "enable":

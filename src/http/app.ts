@@ -59,7 +59,7 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
             slug: "temporarily-unavailable",
             title: "Temporarily unavailable",
             status: 503,
-            detail: "The message could not be stored; nothing was accepted. Try again.",
+            detail: "A back end is temporarily unavailable; nothing was accepted. Try again.",
             smtpStatus: "4.3.0",
             smtpReply: "451 4.3.0 Error: queue file write error",
           }
