@@ -32,7 +32,12 @@ export function challenges(settings: Settings, tls: boolean): string {
   return list.length ? list.join(", ") : `Basic realm="${REALM}", charset="UTF-8"`;
 }
 
-export function authFailed(challenge: string, reason = "authentication failure"): ProblemError {
+/** A WWW-Authenticate value, or how to make it: computed only when a 401 is actually sent. */
+export type Challenge = string | (() => string);
+
+const resolve = (challenge: Challenge) => (typeof challenge === "function" ? challenge() : challenge);
+
+export function authFailed(challenge: Challenge, reason = "authentication failure"): ProblemError {
   return new ProblemError(
     {
       slug: "authentication-failed",
@@ -42,11 +47,11 @@ export function authFailed(challenge: string, reason = "authentication failure")
       smtpStatus: "5.7.8",
       smtpReply: `535 5.7.8 Error: authentication failed: ${reason}`,
     },
-    { "www-authenticate": challenge },
+    { "www-authenticate": resolve(challenge) },
   );
 }
 
-export function authRequired(challenge: string): ProblemError {
+export function authRequired(challenge: Challenge): ProblemError {
   return new ProblemError(
     {
       slug: "authentication-required",
@@ -56,7 +61,7 @@ export function authRequired(challenge: string): ProblemError {
       smtpStatus: "5.7.0",
       smtpReply: "530 5.7.0 Authentication required",
     },
-    { "www-authenticate": challenge },
+    { "www-authenticate": resolve(challenge) },
   );
 }
 
@@ -79,7 +84,7 @@ export async function authenticateRequest(
   const header = request.headers.get("authorization");
   if (header === null) return { identity: null, headers: {} };
   const tls = isConfidential(new URL(request.url));
-  const challenge = challenges(settings, tls);
+  const challenge = () => challenges(settings, tls);
   const scheme = /^\S+/.exec(header)?.[0].toLowerCase() ?? "";
 
   const sasl = saslContext(services, settings, client, tls, "http");
@@ -128,7 +133,7 @@ async function scram(
   services: Services,
   settings: Settings,
   tls: boolean,
-  challenge: string,
+  challenge: Challenge,
 ): Promise<Authentication> {
   const parsed = parseScramAuthorization(header);
   if (!parsed?.ok) {
@@ -186,7 +191,7 @@ async function identityFrom(
   sasl: RequestSasl,
   services: Services,
   client: ClientInfo,
-  challenge: string,
+  challenge: Challenge,
 ): Promise<SaslIdentity> {
   if (status.kind === "done") {
     const identity = await sasl.backend.identity(status.identity.authzid, mechanism);
