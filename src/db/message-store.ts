@@ -1,6 +1,6 @@
 // Accepted messages, their recipients and delivery attempts. Each change that spans rows is one
-// D1 batch (D1 has no interactive transactions; a batch is atomic).
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+// batch (D1 has no interactive transactions; a batch is atomic, on D1 and on libsql alike).
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "./database.ts";
 import { deliveryAttempts, type MessageState, messages, type RecipientStatus, recipients } from "./schema.ts";
 
@@ -200,6 +200,37 @@ export class DbMessageStore {
       .limit(limit)
       .all();
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * When the next queued message becomes deliverable (due and unleased), for a poller that sleeps
+   * until then; null when nothing is queued.
+   */
+  async earliestDue(): Promise<number | null> {
+    const row = await this.#db
+      .select({
+        at: sql<
+          number | null
+        >`min(max(coalesce(${messages.nextAttemptAt}, 0), coalesce(${messages.leaseUntil}, 0)))`,
+      })
+      .from(messages)
+      .where(eq(messages.state, "queued"))
+      .get();
+    return row?.at ?? null;
+  }
+
+  /**
+   * Drops every delivery lease. Only for a sole owner of the database at start-up (the Node
+   * runtime holding its data folder's lock): any lease then belongs to a process that died.
+   */
+  async releaseAllLeases(): Promise<number> {
+    const rows = await this.#db
+      .update(messages)
+      .set({ leaseUntil: null })
+      .where(and(eq(messages.state, "queued"), isNotNull(messages.leaseUntil)))
+      .returning({ id: messages.id })
+      .all();
+    return rows.length;
   }
 
   /** postqueue -f: every queued message not held by a worker becomes due now. */

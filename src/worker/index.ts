@@ -1,8 +1,6 @@
 // The Workers entry: the HTTP API, the delivery queue consumer and the sweeper.
-import { deliverMessages } from "../core/delivery/deliver.ts";
-import { parseMapList } from "../core/maps/parse-map-list.ts";
 import { createApp } from "../http/app.ts";
-import { connectSocket } from "./connect-socket.ts";
+import { deliverQueued } from "../http/deliver-queued.ts";
 import type { DeliveryJob, Env } from "./env.ts";
 import { workerServices } from "./services.ts";
 
@@ -12,18 +10,7 @@ const app = createApp((env) => workerServices(env as Env));
 const SWEEP_GRACE_MS = 2 * 60_000;
 
 export async function runDelivery(ids: string[], env: Env): Promise<void> {
-  const services = workerServices(env, "postern/smtp");
-  const settings = await services.loadSettings();
-  await deliverMessages(ids, {
-    store: services.messages,
-    bodies: services.bodies,
-    queue: services.queue,
-    connect: connectSocket,
-    logger: services.logger,
-    settings,
-    passwordTables: () =>
-      parseMapList(settings.get("smtp_sasl_password_maps")).map((spec) => services.openTable(spec)),
-  });
+  await deliverQueued(ids, workerServices(env, "postern/smtp"));
 }
 
 export async function sweep(env: Env, now = Date.now()): Promise<string[]> {

@@ -4,8 +4,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newQueueId } from "../../src/core/ids.ts";
 import { bodyKeyFor } from "../../src/core/submission/accept.ts";
-import { openDatabase } from "../../src/db/database.ts";
 import { DbMessageStore } from "../../src/db/message-store.ts";
+import { openDatabase } from "../../src/worker/d1-database.ts";
 import { runDelivery, sweep } from "../../src/worker/index.ts";
 import {
   admin,

@@ -118,7 +118,8 @@ function additionalData(kid: string, aad: string): Uint8Array {
   return utf8(`${VERSION}.${kid}.${aad}`);
 }
 
-async function importKey(ring: KeyRing, kid: string): Promise<CryptoKey> {
+// No CryptoKey annotation: that global type exists in the Workers types, not in Node's.
+async function importKey(ring: KeyRing, kid: string) {
   const raw = ring.keys.get(kid);
   if (raw === undefined) throw new AuthError("ERR_SECRET_KEY", `no key with kid ${kid} in the key ring`);
   return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);

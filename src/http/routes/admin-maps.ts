@@ -67,6 +67,8 @@ adminMaps.delete("/:table/:key", async (c) => {
   return c.body(null, 204);
 });
 
+/** d1: on Workers; sqlite: names the same store-backed tables on Node. */
 function isPasswordTable(table: string, passwordMaps: string): boolean {
-  return passwordMaps.split(/[\s,]+/).includes(`d1:${table}`);
+  const specs = passwordMaps.split(/[\s,]+/);
+  return specs.includes(`d1:${table}`) || specs.includes(`sqlite:${table}`);
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "../core/ports.ts";
+import type { Logger } from "./ports.ts";
 
 /** Log lines in Postfix's shape, tagged like syslog's program name. */
 export function consoleLogger(program: string): Logger {

@@ -1,0 +1,162 @@
+// Message bodies as files: the Node runtime's R2. A put() is durable before it resolves (written
+// to a temporary file, fsynced, renamed into place, directory fsynced), because accepting a
+// message promises the submitter that its body survives a crash or a power cut.
+import { randomBytes } from "node:crypto";
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import type { BodyStore } from "../core/ports.ts";
+
+/** Key segments: plain names only, never `.`, `..`, hidden files or separators. */
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const MAX_DEPTH = 8;
+/** Temporary files live here, inside the store, so a rename never crosses file systems. */
+const TEMPORARY = ".tmp";
+/** A temporary file this old is what a killed process left behind. */
+const STALE_TEMPORARY_MS = 60 * 60_000;
+const READ_CHUNK_BYTES = 64 * 1024;
+
+export class BodyKeyError extends Error {
+  readonly code = "ERR_BODY_KEY";
+  readonly transient = false;
+}
+
+export class DiskBodyStore implements BodyStore {
+  readonly #root: string;
+  /** Directories known to exist with a durable entry in their parent. */
+  readonly #durableDirs = new Set<string>();
+
+  private constructor(root: string) {
+    this.#root = root;
+  }
+
+  /** Creates the folder if needed and clears temporary files a killed process left behind. */
+  static async open(root: string, now = Date.now()): Promise<DiskBodyStore> {
+    const store = new DiskBodyStore(path.resolve(root));
+    await store.#ensureDir(path.join(store.#root, TEMPORARY));
+    await store.#removeStaleTemporaries(now);
+    return store;
+  }
+
+  get root(): string {
+    return this.#root;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const target = this.#pathOf(key);
+    await this.#ensureDir(path.dirname(target));
+    const temporary = path.join(this.#root, TEMPORARY, `${randomBytes(12).toString("hex")}.part`);
+    const file = await open(temporary, "wx", 0o600);
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } catch (error) {
+      await file.close().catch(() => {});
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    await file.close();
+    try {
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    await syncDir(path.dirname(target));
+  }
+
+  async get(key: string): Promise<ReadableStream<Uint8Array> | null> {
+    const target = this.#pathOf(key);
+    try {
+      await stat(target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
+    return lazyFileStream(target);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.#pathOf(key), { force: true });
+  }
+
+  /** The file of a key, refusing anything that could name a path outside the store. */
+  #pathOf(key: string): string {
+    const segments = key.split("/");
+    if (segments.length > MAX_DEPTH || !segments.every((s) => SEGMENT.test(s))) {
+      throw new BodyKeyError(`invalid body key: ${JSON.stringify(key.slice(0, 100))}`);
+    }
+    const resolved = path.resolve(this.#root, ...segments);
+    if (!resolved.startsWith(this.#root + path.sep)) {
+      throw new BodyKeyError(`body key outside the store: ${JSON.stringify(key.slice(0, 100))}`);
+    }
+    return resolved;
+  }
+
+  /** mkdir -p, with each new directory's entry fsynced into its parent. */
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#durableDirs.has(dir)) return;
+    const parent = path.dirname(dir);
+    if (dir !== this.#root && parent !== dir) await this.#ensureDir(parent);
+    else await mkdir(parent, { recursive: true });
+    try {
+      await mkdir(dir);
+      await syncDir(parent);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    this.#durableDirs.add(dir);
+  }
+
+  async #removeStaleTemporaries(now: number): Promise<void> {
+    const dir = path.join(this.#root, TEMPORARY);
+    for (const name of await readdir(dir)) {
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => null);
+      if (info && now - info.mtimeMs >= STALE_TEMPORARY_MS) await rm(file, { force: true });
+    }
+  }
+}
+
+/**
+ * The file's bytes, opened at the first read and closed at the end, on an error or on cancel: the
+ * delivery agent fetches a body before it knows the smarthost will take it, and a body never read
+ * must not hold a file descriptor.
+ */
+function lazyFileStream(file: string): ReadableStream<Uint8Array> {
+  let handle: FileHandle | null = null;
+  const close = async () => {
+    const current = handle;
+    handle = null;
+    await current?.close();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          handle ??= await open(file, "r");
+          const buffer = new Uint8Array(READ_CHUNK_BYTES);
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+          if (bytesRead > 0) return controller.enqueue(buffer.subarray(0, bytesRead));
+          await close();
+          controller.close();
+        } catch (error) {
+          await close().catch(() => {});
+          throw error;
+        }
+      },
+      cancel: close,
+    },
+    // Nothing is read ahead: no pull (and no open) before the consumer asks.
+    { highWaterMark: 0 },
+  );
+}
+
+/** Makes a directory's entries (a rename into it, a new subdirectory) durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

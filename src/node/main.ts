@@ -1,0 +1,55 @@
+// `node src/node/main.ts`: Postern on Node. The same HTTP API as the Worker, a SQLite file and a
+// folder of bodies under POSTERN_DATA_DIR, and a local poller relaying to the smarthost.
+//
+// Environment: POSTERN_DATA_DIR (default ./data), POSTERN_HTTP_HOST (default 127.0.0.1),
+// POSTERN_HTTP_PORT (default 8787), POSTERN_ADMIN_TOKEN, POSTERN_SECRET_KEY, and any Postfix
+// parameter under its own name (relayhost=[smtp.example.com]:587), as wrangler vars on Workers.
+import path from "node:path";
+import { parametersOf } from "../core/config/parameters-of.ts";
+import { DEFAULT_PORT, type RunningNodeServer, startNodeServer } from "./node-server.ts";
+
+const env = process.env;
+const dataDir = path.resolve(env.POSTERN_DATA_DIR || "data");
+const port = env.POSTERN_HTTP_PORT ? Number(env.POSTERN_HTTP_PORT) : DEFAULT_PORT;
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`postern/master: fatal: POSTERN_HTTP_PORT=${env.POSTERN_HTTP_PORT}: not a port number`);
+  process.exit(2);
+}
+
+let running: RunningNodeServer;
+try {
+  running = await startNodeServer({
+    dataDir,
+    host: env.POSTERN_HTTP_HOST || "127.0.0.1",
+    port,
+    adminToken: env.POSTERN_ADMIN_TOKEN,
+    secretKey: env.POSTERN_SECRET_KEY,
+    settingsOverrides: parametersOf(env),
+  });
+} catch (error) {
+  console.error(`postern/master: fatal: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+let stopping = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (stopping) {
+    // A second signal: the operator wants out now. Rows stay queued; leases are dropped at start.
+    console.error(`postern/master: ${signal} again: exiting at once`);
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(`postern/master: ${signal}: stopping (finishing requests and deliveries in flight)`);
+  running.stop().then(
+    () => {
+      console.log("postern/master: stopped");
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(`postern/master: error while stopping: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
