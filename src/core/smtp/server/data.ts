@@ -1,0 +1,44 @@
+// DATA (RFC 5321 §4.1.1.4): 354, then the content through the DataReader until CRLF "." CRLF.
+// Past message_size_limit the reader keeps counting and the message is refused at its end
+// (552 5.3.4, so the client is not left mid-transfer). A bare <LF> or <CR> in reject mode ends
+// the session at once: what follows cannot be told apart from commands (SMTP smuggling).
+import { type DataProgress, DataReader } from "./data-reader.ts";
+import { finishMessage, logMessageReject, refuseMessage } from "./finish-message.ts";
+import { formatReply, REPLIES } from "./replies.ts";
+import type { SessionCore } from "./session-core.ts";
+
+/** The reply code when content holds a bare newline: the connection is closed with it. */
+export const BARE_NEWLINE_CLOSE_CODE = 521;
+
+export function dataCommand(core: SessionCore, args: string, ending: "crlf" | "lf") {
+  if (args.trim() !== "") return core.reply(REPLIES.syntax("DATA"));
+  const transaction = core.transaction;
+  // Postfix: without MAIL, "need RCPT"; with MAIL but no accepted recipient, "no valid recipients".
+  if (!transaction) return core.reply(REPLIES.needRcpt);
+  if (transaction.bdat) return core.reply(REPLIES.dataAfterBdat);
+  if (transaction.recipients.length === 0) return core.reply(REPLIES.noValidRecipients);
+  const reader = new DataReader(core.bareNewline, core.config.messageSizeLimit, ending === "crlf");
+  core.mode = { kind: "data", reader };
+  core.reply(REPLIES.startData);
+}
+
+/** The reader stopped: the end of data, or a bare newline. */
+export async function dataEnd(
+  core: SessionCore,
+  reader: DataReader,
+  progress: Exclude<DataProgress, { kind: "more" }>,
+): Promise<void> {
+  core.mode = { kind: "command" };
+  if (progress.kind === "bare-newline") return bareNewline(core, progress.what);
+  if (reader.overflow) return refuseMessage(core, REPLIES.sizeExceeded);
+  await finishMessage(core, reader.content());
+}
+
+/** Refuses the message and closes: the rest of the input cannot be framed safely. */
+export function bareNewline(core: SessionCore, what: "LF" | "CR"): void {
+  const reply = REPLIES.bareNewline(BARE_NEWLINE_CLOSE_CODE, what);
+  logMessageReject(core, core.transaction, formatReply(reply).trimEnd());
+  core.resetTransaction();
+  core.reply(reply);
+  core.close();
+}
