@@ -1,6 +1,6 @@
 // Transparency for DATA (RFC 5321 §4.5.2): a line starting with "." gets a second ".". The output
-// also ends with CRLF and has no bare LF (each becomes CRLF, as Postfix's smtp(8) writes records
-// with CRLF), so no byte sequence in the body can read as an end of data to a lenient server (SMTP
+// also ends with CRLF and has no bare LF or bare CR (each becomes CRLF, as Postfix's smtp(8) writes
+// records with CRLF), so no byte sequence in the body can read as an end of data to a lenient server (SMTP
 // smuggling). The terminating ".\r\n" is the caller's to send.
 
 /** Writes are coalesced to about this size: a socket without Nagle control sends what it is given. */
@@ -17,32 +17,43 @@ export async function* dotStuff(
   const out = new ChunkBuffer(chunkBytes);
   let lineStart = true;
   let last = -1; // the last byte written, across input chunks
+  let pendingCr = false; // a CR whose next byte (maybe in the next chunk) decides what it was
+  const endLine = () => {
+    out.byte(CR);
+    out.byte(LF);
+    last = LF;
+    lineStart = true;
+  };
   for await (const chunk of chunksOf(body)) {
     let i = 0;
     while (i < chunk.length) {
+      if (pendingCr) {
+        // CRLF ends a line; a bare CR ends one too, so no lone CR reaches a lenient server.
+        pendingCr = false;
+        endLine();
+        if (chunk[i] === LF) {
+          i++;
+          continue;
+        }
+      }
       if (lineStart) {
         if (chunk[i] === DOT) out.byte(DOT);
         lineStart = false;
       }
-      const lf = chunk.indexOf(LF, i);
-      const end = lf === -1 ? chunk.length : lf;
+      let end = i;
+      while (end < chunk.length && chunk[end] !== CR && chunk[end] !== LF) end++;
       if (end > i) {
         out.bytes(chunk, i, end);
         last = chunk[end - 1]!;
       }
-      if (lf === -1) break;
-      if (last !== CR) out.byte(CR);
-      out.byte(LF);
-      last = LF;
-      lineStart = true;
-      i = lf + 1;
+      if (end === chunk.length) break;
+      if (chunk[end] === LF) endLine(); // a bare LF becomes CRLF
+      else pendingCr = true;
+      i = end + 1;
     }
     yield* out.takeFull();
   }
-  if (last !== -1 && last !== LF) {
-    if (last !== CR) out.byte(CR);
-    out.byte(LF);
-  }
+  if (pendingCr || (last !== -1 && last !== LF)) endLine();
   yield* out.takeAll();
 }
 
