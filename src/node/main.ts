@@ -4,9 +4,15 @@
 // Environment: POSTERN_DATA_DIR (default ./data), POSTERN_HTTP_HOST (default 127.0.0.1),
 // POSTERN_HTTP_PORT (default 8787), POSTERN_ADMIN_TOKEN, POSTERN_SECRET_KEY, and any Postfix
 // parameter under its own name (relayhost=[smtp.example.com]:587), as wrangler vars on Workers.
+// SMTP submission: POSTERN_SMTP_HOST (default POSTERN_HTTP_HOST), POSTERN_SMTP_PORT (STARTTLS,
+// default 2587), POSTERN_SMTPS_PORT (implicit TLS, default 2465); "off" disables one.
+// POSTERN_SMTP_MAX_CONNECTIONS (default 100). smtpd_tls_cert_file / smtpd_tls_key_file name the
+// certificate (else a self-signed one is made in the data folder); SIGHUP rereads it.
 import path from "node:path";
 import { parametersOf } from "../core/config/parameters-of.ts";
+import { SMTPD_PARAMETERS } from "../core/smtp/server/index.ts";
 import { DEFAULT_PORT, type RunningNodeServer, startNodeServer } from "./node-server.ts";
+import { DEFAULT_SMTP_PORT, DEFAULT_SMTPS_PORT } from "./smtp-listener.ts";
 
 const env = process.env;
 const dataDir = path.resolve(env.POSTERN_DATA_DIR || "data");
@@ -16,15 +22,44 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+function portFrom(name: string, fallback: number): number | null {
+  const value = env[name];
+  if (value === undefined || value === "") return fallback;
+  if (value.toLowerCase() === "off") return null;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) {
+    console.error(`postern/master: fatal: ${name}=${value}: not a port number (or off)`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+// The smtpd parameters Settings does not list yet, under their Postfix names.
+const SMTPD_ENV = [...Object.keys(SMTPD_PARAMETERS), "smtpd_timeout", "smtpd_starttls_timeout"];
+const smtpdParameters: Record<string, string> = {};
+for (const name of [...SMTPD_ENV, "smtpd_tls_cert_file", "smtpd_tls_key_file"]) {
+  const value = env[name];
+  if (value !== undefined) smtpdParameters[name] = value;
+}
+const maxConnections = Number(env.POSTERN_SMTP_MAX_CONNECTIONS || 100);
+const httpHost = env.POSTERN_HTTP_HOST || "127.0.0.1";
+
 let running: RunningNodeServer;
 try {
   running = await startNodeServer({
     dataDir,
-    host: env.POSTERN_HTTP_HOST || "127.0.0.1",
+    host: httpHost,
     port,
     adminToken: env.POSTERN_ADMIN_TOKEN,
     secretKey: env.POSTERN_SECRET_KEY,
     settingsOverrides: parametersOf(env),
+    smtp: {
+      host: env.POSTERN_SMTP_HOST || httpHost,
+      port: portFrom("POSTERN_SMTP_PORT", DEFAULT_SMTP_PORT),
+      tlsPort: portFrom("POSTERN_SMTPS_PORT", DEFAULT_SMTPS_PORT),
+      parameters: smtpdParameters,
+      ...(Number.isInteger(maxConnections) && maxConnections > 0 ? { maxConnections } : {}),
+    },
   });
 } catch (error) {
   console.error(`postern/master: fatal: ${(error as Error).message}`);
@@ -51,5 +86,12 @@ function shutdown(signal: NodeJS.Signals): void {
     },
   );
 }
+process.on("SIGHUP", () => {
+  try {
+    running.smtp?.reloadCertificate();
+  } catch (error) {
+    console.error(`postern/master: SIGHUP: keeping the old certificate: ${(error as Error).message}`);
+  }
+});
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);

@@ -132,6 +132,20 @@ function handshake(socket: tls.TLSSocket, event: "secureConnect" | "secure"): Pr
   });
 }
 
+/** The TLS sockets under NodeSockets, for what the core Socket does not carry (channel binding). */
+const tlsSockets = new WeakMap<Socket, tls.TLSSocket>();
+
+/**
+ * tls-exporter channel binding data (RFC 9266 §2) of a secure NodeSocket, for SCRAM-*-PLUS. Only
+ * over TLS 1.3: before it, the exporter is not bound to the session without extended master
+ * secret, which Node does not let us check; null then, so -PLUS is not offered.
+ */
+export function tlsExporter(socket: Socket): Uint8Array | null {
+  const secure = tlsSockets.get(socket);
+  if (secure?.getProtocol() !== "TLSv1.3") return null;
+  return new Uint8Array(secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0)));
+}
+
 class NodeSocket implements Socket {
   readonly #raw: net.Socket;
   readonly #secure: boolean;
@@ -146,6 +160,7 @@ class NodeSocket implements Socket {
     this.#raw = raw;
     this.#secure = secure;
     this.#upgrade = upgrade;
+    if (raw instanceof tls.TLSSocket) tlsSockets.set(this, raw);
     raw.pause();
     raw.on("data", this.#onData);
     raw.on("end", this.#onEnd);

@@ -8,18 +8,23 @@ import { createApp } from "../http/app.ts";
 import { problemResponse } from "../http/problem.ts";
 import { type NodeConfig, type NodeServices, openNodeServices } from "./node-services.ts";
 import { forgesLoopback, peerAddress } from "./peer-request.ts";
+import { type RunningSmtpListener, type SmtpListenerConfig, startSmtpListener } from "./smtp-listener.ts";
 
 export interface NodeServerConfig extends NodeConfig {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8787, as `npm start` on Workers; 0 picks a free port. */
   port?: number;
+  /** The SMTP submission listeners (STARTTLS and implicit TLS); absent: HTTP only. */
+  smtp?: SmtpListenerConfig;
 }
 
 export interface RunningNodeServer {
   url: string;
   port: number;
   node: NodeServices;
+  /** Null when the config asked for no SMTP listener. */
+  smtp: RunningSmtpListener | null;
   /**
    * Graceful stop: refuses new connections, lets requests in flight finish (cut off after
    * `graceMs`), lets the delivery batches in flight finish, closes the database.
@@ -42,6 +47,16 @@ export async function startNodeServer(config: NodeServerConfig): Promise<Running
     await node.close();
     throw error;
   }
+  let smtp: RunningSmtpListener | null = null;
+  if (config.smtp) {
+    try {
+      smtp = await startSmtpListener(node.services, config.dataDir, config.smtp);
+    } catch (error) {
+      await closeServer(server, 0);
+      await node.close();
+      throw error;
+    }
+  }
   node.queue.start();
   consoleLogger("postern/master").info(
     `listening on http://${hostForUrl(host)}:${port}, data in ${config.dataDir}`,
@@ -52,9 +67,10 @@ export async function startNodeServer(config: NodeServerConfig): Promise<Running
     url: `http://${hostForUrl(host)}:${port}`,
     port,
     node,
+    smtp,
     stop: (graceMs = DEFAULT_GRACE_MS) => {
       stopped ??= (async () => {
-        await closeServer(server, graceMs);
+        await Promise.all([smtp?.stop(graceMs), closeServer(server, graceMs)]);
         await node.close();
       })();
       return stopped;

@@ -195,6 +195,8 @@ async function startMain(
       ...process.env,
       POSTERN_DATA_DIR: dataDir,
       POSTERN_HTTP_PORT: "0",
+      POSTERN_SMTP_PORT: "0",
+      POSTERN_SMTPS_PORT: "0",
       POSTERN_ADMIN_TOKEN: ADMIN_TOKEN,
       POSTERN_SECRET_KEY: SECRET_KEY,
       ...relaySettings(),

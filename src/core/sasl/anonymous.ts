@@ -3,24 +3,16 @@
 // validated, never logged or trusted. Off by default through policy (Postfix's `noanonymous`),
 // not here: Postfix treats an anonymous login as no authentication.
 import { decodeUtf8 } from "./decode-utf8.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  MechanismProperties,
-  MechanismSpec,
-  Step,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type MechanismProperties,
+  type MechanismSpec,
+  mechanismProperties,
+  type Step,
 } from "./mechanism.ts";
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: false,
-  active: false,
-  dictionary: false,
-  anonymous: true,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+const PROPERTIES = mechanismProperties({ anonymous: true });
 
 /** RFC 4505 §3: at most 255 characters; the 4-octet UTF-8 worst case bounds the octets. */
 const TRACE_CHARACTERS = 255;

@@ -8,26 +8,18 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { timingSafeEqual } from "../auth/constant-time.ts";
 import { askBackend } from "./ask-backend.ts";
 import { decodeUtf8 } from "./decode-utf8.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  MechanismProperties,
-  MechanismSpec,
-  SaslServerContext,
-  SaslStatus,
-  ServerMechanism,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type MechanismProperties,
+  type MechanismSpec,
+  mechanismProperties,
+  type SaslServerContext,
+  type SaslStatus,
+  type ServerMechanism,
 } from "./mechanism.ts";
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: false,
-  active: true,
-  dictionary: true,
-  anonymous: false,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+const PROPERTIES = mechanismProperties({ active: true, dictionary: true });
 
 /** Bounds the user name, as PLAIN bounds its fields; RFC 2195 sets no limit of its own. */
 const USER_LIMIT = 255;

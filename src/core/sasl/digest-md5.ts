@@ -17,28 +17,20 @@ import { askBackend } from "./ask-backend.ts";
 import { authorizeIdentity } from "./authorize-identity.ts";
 import { decodeUtf8 } from "./decode-utf8.ts";
 import { parseDigestDirectives, quoteDigestValue } from "./digest-directives.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  ClientStep,
-  MechanismProperties,
-  MechanismSpec,
-  SaslServerContext,
-  SaslStatus,
-  ServerMechanism,
-  Step,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type ClientStep,
+  type MechanismProperties,
+  type MechanismSpec,
+  mechanismProperties,
+  type SaslServerContext,
+  type SaslStatus,
+  type ServerMechanism,
+  type Step,
 } from "./mechanism.ts";
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: false,
-  active: true,
-  dictionary: true,
-  anonymous: false,
-  mutualAuth: true,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+const PROPERTIES = mechanismProperties({ active: true, dictionary: true, mutualAuth: true });
 
 /** RFC 2831 §2.1.2: a digest-response is less than 4096 octets; §2.1.1: a challenge, 2048. */
 const RESPONSE_LIMIT = 4095;

@@ -4,25 +4,17 @@
 // `external` property); Postfix's default filter `!external` hides it altogether.
 import { authorizeIdentity } from "./authorize-identity.ts";
 import { decodeUtf8 } from "./decode-utf8.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  MechanismProperties,
-  MechanismSpec,
-  SaslServerContext,
-  SaslStatus,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type MechanismProperties,
+  type MechanismSpec,
+  mechanismProperties,
+  type SaslServerContext,
+  type SaslStatus,
 } from "./mechanism.ts";
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: false,
-  active: false,
-  dictionary: false,
-  anonymous: false,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: true,
-};
+const PROPERTIES = mechanismProperties({ external: true });
 
 /** The authzid is a login: PLAIN's 255-octet field limit applies (RFC 4616 §2). */
 const AUTHZID_LIMIT = 255;

@@ -4,28 +4,20 @@
 // octets), so an account that works with one works with the other.
 import { askBackend } from "./ask-backend.ts";
 import { decodeUtf8 } from "./decode-utf8.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  MechanismProperties,
-  MechanismSpec,
-  SaslServerContext,
-  SaslStatus,
-  ServerMechanism,
-  Step,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type MechanismProperties,
+  type MechanismSpec,
+  mechanismProperties,
+  type SaslServerContext,
+  type SaslStatus,
+  type ServerMechanism,
+  type Step,
 } from "./mechanism.ts";
 import { PLAIN_FIELD_LIMIT } from "./plain.ts";
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: true,
-  active: false,
-  dictionary: false,
-  anonymous: false,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+const PROPERTIES = mechanismProperties({ plaintext: true });
 
 const encoder = new TextEncoder();
 const USERNAME_PROMPT = encoder.encode("Username:");

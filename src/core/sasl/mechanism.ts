@@ -153,3 +153,18 @@ export interface MechanismSpec {
   server: ServerMechanism;
   client(credentials: ClientCredentials, random?: (bytes: number) => Uint8Array): ClientMechanism;
 }
+
+/** A mechanism's properties: the named flags set, every other one false. */
+export function mechanismProperties(flags: Partial<MechanismProperties>): MechanismProperties {
+  return {
+    plaintext: false,
+    active: false,
+    dictionary: false,
+    anonymous: false,
+    mutualAuth: false,
+    forwardSecrecy: false,
+    channelBinding: false,
+    external: false,
+    ...flags,
+  };
+}

@@ -6,16 +6,16 @@
 //   gs2-header  = ("n" / "y") "," ["a=" saslname] ","      (no channel binding: no "p=")
 
 import { askBackend } from "./ask-backend.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  ClientStep,
-  MechanismProperties,
-  MechanismSpec,
-  MechanismState,
-  SaslServerContext,
-  ServerMechanism,
-  Step,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type ClientStep,
+  type MechanismSpec,
+  type MechanismState,
+  mechanismProperties,
+  type SaslServerContext,
+  type ServerMechanism,
+  type Step,
 } from "./mechanism.ts";
 import {
   bearerTokenOf,
@@ -36,16 +36,8 @@ export interface OAuthBearerErrorOptions {
 
 export type OAuthErrorStatus = "invalid_token" | "invalid_request";
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: true, // a bearer token is a password: whoever sees it can replay it
-  active: false,
-  dictionary: false,
-  anonymous: false,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+// A bearer token is a password: whoever sees it can replay it.
+const PROPERTIES = mechanismProperties({ plaintext: true });
 
 // RFC 5802 §5.1 saslname: UTF8-char-safe (no NUL, ",", "=") or the escapes =2C and =3D
 const SASLNAME = /^(?:[^\0,=]|=2C|=3D)+$/;

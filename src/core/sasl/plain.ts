@@ -4,29 +4,21 @@
 import { askBackend } from "./ask-backend.ts";
 import { authorizeIdentity } from "./authorize-identity.ts";
 import { decodeUtf8 } from "./decode-utf8.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  MechanismProperties,
-  MechanismSpec,
-  SaslServerContext,
-  SaslStatus,
-  ServerMechanism,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type MechanismProperties,
+  type MechanismSpec,
+  mechanismProperties,
+  type SaslServerContext,
+  type SaslStatus,
+  type ServerMechanism,
 } from "./mechanism.ts";
 
 /** RFC 4616 §2: each of authzid, authcid and passwd is 1 to 255 octets (authzid may be absent). */
 export const PLAIN_FIELD_LIMIT = 255;
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: true,
-  active: false,
-  dictionary: false,
-  anonymous: false,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+const PROPERTIES = mechanismProperties({ plaintext: true });
 
 const NUL = 0;
 const EMPTY = new Uint8Array();

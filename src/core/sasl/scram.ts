@@ -24,17 +24,17 @@ import { printable } from "../printable.ts";
 import { askBackend } from "./ask-backend.ts";
 import { authorizeIdentity } from "./authorize-identity.ts";
 import { type ChannelBindingFlag, formatGs2Header, parseGs2Header } from "./gs2-header.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  ClientStep,
-  MechanismProperties,
-  MechanismSpec,
-  MechanismState,
-  SaslServerContext,
-  ScramServerKeys,
-  ServerMechanism,
-  Step,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type ClientStep,
+  type MechanismSpec,
+  type MechanismState,
+  mechanismProperties,
+  type SaslServerContext,
+  type ScramServerKeys,
+  type ServerMechanism,
+  type Step,
 } from "./mechanism.ts";
 import {
   decodeMessage,
@@ -73,17 +73,8 @@ export interface ScramVariant {
 }
 
 /** Cyrus SASL's flags for SCRAM: no plaintext, resists active attacks, proves the server. */
-const PROPERTIES = {
-  plaintext: false,
-  active: false,
-  // An eavesdropper (no TLS) can run a dictionary attack on salt, nonces and proof.
-  dictionary: true,
-  anonymous: false,
-  mutualAuth: true,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-} as const satisfies MechanismProperties;
+// An eavesdropper (no TLS) can run a dictionary attack on salt, nonces and proof.
+const PROPERTIES = mechanismProperties({ dictionary: true, mutualAuth: true });
 
 const DEFAULT_NONCE_LENGTH = 24;
 const CHANNEL_BINDING_TYPE = "tls-exporter";

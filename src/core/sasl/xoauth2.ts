@@ -4,16 +4,16 @@
 // and the server fails the exchange (the glue does that part).
 
 import { askBackend } from "./ask-backend.ts";
-import type {
-  ClientCredentials,
-  ClientMechanism,
-  ClientStep,
-  MechanismProperties,
-  MechanismSpec,
-  MechanismState,
-  SaslServerContext,
-  ServerMechanism,
-  Step,
+import {
+  type ClientCredentials,
+  type ClientMechanism,
+  type ClientStep,
+  type MechanismSpec,
+  type MechanismState,
+  mechanismProperties,
+  type SaslServerContext,
+  type ServerMechanism,
+  type Step,
 } from "./mechanism.ts";
 import {
   bearerTokenOf,
@@ -29,16 +29,8 @@ export interface XOAuth2ErrorOptions {
   scope?: string;
 }
 
-const PROPERTIES: MechanismProperties = {
-  plaintext: true, // a bearer token is a password: whoever sees it can replay it
-  active: false,
-  dictionary: false,
-  anonymous: false,
-  mutualAuth: false,
-  forwardSecrecy: false,
-  channelBinding: false,
-  external: false,
-};
+// A bearer token is a password: whoever sees it can replay it.
+const PROPERTIES = mechanismProperties({ plaintext: true });
 
 // The HTTP status an RFC 6750 error maps to, which is what Google's document carries.
 const HTTP_STATUS = { invalid_token: "401", invalid_request: "400" } as const;

@@ -40,7 +40,11 @@ describe("dotStuff", () => {
     { name: "bare LF then dot (smuggling)", input: ["a\n.\nb\r\n"], want: "a\r\n..\r\nb\r\n" },
     { name: "bare CR becomes CRLF", input: ["a\rb\r\n"], want: "a\r\nb\r\n" },
     { name: "bare CR then dot (smuggling)", input: ["a\r.\rb\r\n"], want: "a\r\n..\r\nb\r\n" },
-    { name: "CR and LF split across chunks stay one line end", input: ["a\r", "\n.b\r\n"], want: "a\r\n..b\r\n" },
+    {
+      name: "CR and LF split across chunks stay one line end",
+      input: ["a\r", "\n.b\r\n"],
+      want: "a\r\n..b\r\n",
+    },
     { name: "bare CR at a chunk end, dot next chunk", input: ["a\r", ".\r\n"], want: "a\r\n..\r\n" },
     { name: "CR CR LF is a bare CR, then a line end", input: ["a\r\r\nb\r\n"], want: "a\r\n\r\nb\r\n" },
     { name: "empty body stays empty", input: [], want: "" },

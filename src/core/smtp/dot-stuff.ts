@@ -47,7 +47,8 @@ export async function* dotStuff(
         last = chunk[end - 1]!;
       }
       if (end === chunk.length) break;
-      if (chunk[end] === LF) endLine(); // a bare LF becomes CRLF
+      if (chunk[end] === LF)
+        endLine(); // a bare LF becomes CRLF
       else pendingCr = true;
       i = end + 1;
     }

@@ -1,0 +1,454 @@
+// The SMTP submission listeners of the Node runtime: plain TCP with STARTTLS (587-style) and
+// implicit TLS (465-style, smtpd_tls_wrappermode). Each connection drives one sans-I/O SmtpSession
+// over the core Socket: bytes in, outputs (reply, delay, starttls, close) carried out in order.
+// Messages go through acceptMessage like HTTP submissions, so 250 means stored and queued.
+import net from "node:net";
+import tls from "node:tls";
+import { parseDuration, type RawSettings, type Settings } from "../core/config/settings.ts";
+import { consoleLogger } from "../core/console-logger.ts";
+import { newQueueId } from "../core/ids.ts";
+import type { Socket } from "../core/net/socket.ts";
+import type { Logger } from "../core/ports.ts";
+import { printable } from "../core/printable.ts";
+import {
+  type AcceptPort,
+  type AuthPort,
+  type ClientInfo,
+  memoryRateCounter,
+  type RateCounter,
+  restrictionPolicy,
+  type SessionOutput,
+  SmtpSession,
+  saslAuthPort,
+  sessionConfig,
+} from "../core/smtp/server/index.ts";
+import { acceptMessage } from "../core/submission/accept.ts";
+import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
+import type { Services } from "../http/services.ts";
+import { acceptedNodeSocket, tlsExporter } from "./net-socket.ts";
+import { peerAddress } from "./peer-request.ts";
+import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
+
+export interface SmtpListenerConfig {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The STARTTLS listener; 0 picks a free port, null: none. */
+  port?: number | null;
+  /** The implicit TLS listener; 0 picks a free port, null: none. */
+  tlsPort?: number | null;
+  /**
+   * main.cf values Settings does not list yet: the SMTPD_PARAMETERS of session-config.ts,
+   * smtpd_timeout, smtpd_starttls_timeout, smtpd_tls_cert_file, smtpd_tls_key_file.
+   */
+  parameters?: RawSettings;
+  /** Concurrent connections over both listeners; more get 421 (Postfix: the smtpd process limit). */
+  maxConnections?: number;
+}
+
+export interface RunningSmtpListener {
+  /** The bound ports (null for a listener not started). */
+  port: number | null;
+  tlsPort: number | null;
+  certificate: SmtpCertificate;
+  /** Rereads the certificate files (SIGHUP); connections from now on use them. */
+  reloadCertificate(): void;
+  /**
+   * Stops accepting; idle sessions are closed at once, the others when their command is answered
+   * (a message being accepted finishes), and whatever is left after `graceMs` is cut off.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_SMTP_PORT = 2587;
+export const DEFAULT_SMTPS_PORT = 2465;
+const DEFAULT_MAX_CONNECTIONS = 100;
+const DEFAULT_TIMEOUT = "300s";
+const encoder = new TextEncoder();
+
+interface Connection {
+  socket: net.Socket;
+  /** Wakes a session waiting for input so it can close; set while it waits. */
+  interrupt: (() => void) | null;
+}
+
+export async function startSmtpListener(
+  services: Services,
+  dataDir: string,
+  config: SmtpListenerConfig = {},
+): Promise<RunningSmtpListener> {
+  const parameters = config.parameters ?? {};
+  const logger = consoleLogger("postern/smtpd");
+  const settings = await services.loadSettings();
+  const idleMs = timeoutOf(parameters, "smtpd_timeout");
+  const handshakeMs = timeoutOf(parameters, "smtpd_starttls_timeout");
+  sessionConfig(settings, parameters); // a bad value stops the start, not every connection
+  const loadCertificate = () =>
+    loadSmtpCertificate({
+      dataDir,
+      certFile: parameters.smtpd_tls_cert_file,
+      keyFile: parameters.smtpd_tls_key_file,
+      hostname: settings.get("myhostname"),
+    });
+  let certificate = loadCertificate();
+  let secureContext = tls.createSecureContext({ key: certificate.key, cert: certificate.cert });
+  if (certificate.selfSigned) {
+    logger.info(`using the self-signed certificate ${certificate.certFile} (set smtpd_tls_cert_file)`);
+  }
+
+  const maxConnections = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const connections = new Set<Connection>();
+  // Per listener process, like anvil: smtpd_client_auth_rate_limit spans connections.
+  const authRate = memoryRateCounter({ now: Date.now });
+  let stopping = false;
+
+  const handle = (socket: net.Socket, implicitTls: boolean) => {
+    socket.on("error", () => {}); // reported through the core Socket; never unhandled
+    const connection: Connection = { socket, interrupt: null };
+    if (stopping) return void socket.destroy();
+    connections.add(connection);
+    const overLimit = connections.size > maxConnections;
+    const run = overLimit
+      ? refuseBusy(socket, services, logger)
+      : serve(connection, implicitTls, {
+          services,
+          parameters,
+          logger,
+          authRate,
+          idleMs,
+          handshakeMs,
+          secureContext: () => secureContext,
+          stopping: () => stopping,
+        });
+    run
+      .catch((error: unknown) => logger.warn(`warning: ${describe(error)}`))
+      .finally(() => {
+        connections.delete(connection);
+        socket.destroy();
+      });
+  };
+
+  const host = config.host ?? "127.0.0.1";
+  const plainServer =
+    config.port === null ? null : net.createServer({ noDelay: true }, (socket) => handle(socket, false));
+  const tlsServer =
+    config.tlsPort === null
+      ? null
+      : tls.createServer(
+          { key: certificate.key, cert: certificate.cert, handshakeTimeout: handshakeMs },
+          (socket) => handle(socket, true),
+        );
+  // A failed implicit-TLS handshake is the client's problem, logged like Postfix does.
+  tlsServer?.on("tlsClientError", (error, socket) => {
+    logger.info(`SSL_accept error from ${peerAddress(socket.remoteAddress)}: ${describe(error)}`);
+    socket.destroy();
+  });
+  // noDelay for the TCP socket under each implicit TLS connection too.
+  tlsServer?.on("connection", (socket: net.Socket) => socket.setNoDelay(true));
+
+  const servers: net.Server[] = [];
+  try {
+    const port = plainServer ? await listen(plainServer, host, config.port ?? DEFAULT_SMTP_PORT) : null;
+    if (plainServer) servers.push(plainServer);
+    const tlsPort = tlsServer ? await listen(tlsServer, host, config.tlsPort ?? DEFAULT_SMTPS_PORT) : null;
+    if (tlsServer) servers.push(tlsServer);
+    const where = [
+      port !== null && `${host}:${port} (STARTTLS)`,
+      tlsPort !== null && `${host}:${tlsPort} (TLS)`,
+    ];
+    logger.info(`smtpd listening on ${where.filter(Boolean).join(", ")}`);
+
+    let stopped: Promise<void> | null = null;
+    return {
+      port,
+      tlsPort,
+      get certificate() {
+        return certificate;
+      },
+      reloadCertificate() {
+        const next = loadCertificate();
+        secureContext = tls.createSecureContext({ key: next.key, cert: next.cert });
+        tlsServer?.setSecureContext({ key: next.key, cert: next.cert });
+        certificate = next;
+        logger.info(`reloaded the certificate ${next.certFile}`);
+      },
+      stop(graceMs = 10_000) {
+        stopped ??= (async () => {
+          stopping = true;
+          const closed = Promise.all(
+            servers.map((server) => new Promise((resolve) => server.close(resolve))),
+          );
+          for (const connection of connections) connection.interrupt?.();
+          const cutOff = setTimeout(() => {
+            for (const connection of connections) connection.socket.destroy();
+          }, graceMs);
+          cutOff.unref();
+          await closed;
+          clearTimeout(cutOff);
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    for (const server of servers) server.close();
+    throw error;
+  }
+}
+
+interface ServeOptions {
+  services: Services;
+  parameters: RawSettings;
+  logger: Logger;
+  authRate: RateCounter;
+  idleMs: number;
+  handshakeMs: number;
+  secureContext: () => tls.SecureContext;
+  stopping: () => boolean;
+}
+
+/** One SMTP session over one accepted connection, until it closes. */
+async function serve(connection: Connection, implicitTls: boolean, options: ServeOptions): Promise<void> {
+  const { services, logger } = options;
+  const raw = connection.socket;
+  let socket: Socket = acceptedNodeSocket(raw, implicitTls ? {} : { secureContext: options.secureContext() });
+  const client: ClientInfo = { address: peerAddress(raw.remoteAddress), name: "unknown" };
+  // Settings are read per connection, so `postconf -e` applies to the next session.
+  const settings = await services.loadSettings();
+  const config = sessionConfig(settings, options.parameters);
+  let secure = implicitTls;
+  const sasl = sessionSasl(services, settings, client, () => secure);
+  const session = new SmtpSession({
+    config,
+    client,
+    tls: implicitTls ? { ...channelBinding(socket) } : null,
+    tlsAvailable: !implicitTls,
+    ports: {
+      ...(config.saslAuthEnable ? { auth: sasl.port } : {}),
+      policy: restrictionPolicy(settings, (spec) => services.openTable(spec)),
+      accept: acceptPort(services, logger, client, sasl.accountOf),
+      clock: { now: Date.now },
+      logger,
+      authRate: options.authRate,
+      queueId: () => newQueueId(),
+    },
+  });
+
+  /** Carries out outputs in order; false once the connection is closed. */
+  const perform = async (outputs: SessionOutput[]): Promise<boolean> => {
+    for (const output of outputs) {
+      if (output.kind === "reply") await socket.write(encoder.encode(output.text));
+      else if (output.kind === "delay") await new Promise((resolve) => setTimeout(resolve, output.ms));
+      else if (output.kind === "starttls") {
+        const upgrading = socket.startTls();
+        const upgraded = await withTimeout(upgrading, options.handshakeMs, null);
+        if (upgraded === null) {
+          upgrading.then((late) => late.close()).catch(() => {});
+          logger.info(`timeout during TLS handshake from ${client.address}`);
+          return false;
+        }
+        socket = upgraded;
+        secure = true;
+        session.tlsStarted(channelBinding(socket));
+      } else {
+        await socket.close();
+        return false;
+      }
+    }
+    return true;
+  };
+
+  try {
+    if (!(await perform(await session.greet()))) return;
+    for (;;) {
+      if (options.stopping()) return void (await shutdown(session, socket, config.hostname));
+      const reading = socket.read();
+      reading.catch(() => {}); // settled after a timeout or stop too; its error then means nothing
+      const stop = new Promise<"stop">((resolve) => {
+        connection.interrupt = () => resolve("stop");
+      });
+      const bytes = await withTimeout(
+        Promise.race([reading, stop]),
+        options.idleMs,
+        "timeout" as const,
+      ).catch(() => null);
+      connection.interrupt = null;
+      if (bytes === "timeout") {
+        await perform(session.timeout());
+        return;
+      }
+      if (bytes === "stop") continue; // the top of the loop says goodbye
+      if (bytes === null) return await session.end();
+      if (!(await perform(await session.feed(bytes)))) return;
+    }
+  } catch (error) {
+    // A broken pipe or a failed handshake: the client is gone.
+    logger.info(`lost connection from ${client.address}: ${describe(error)}`);
+    await session.end();
+  } finally {
+    await socket.close().catch(() => {});
+  }
+}
+
+async function shutdown(session: SmtpSession, socket: Socket, hostname: string): Promise<void> {
+  await session.end();
+  await socket.write(encoder.encode(`421 4.3.2 ${hostname} Service shutting down\r\n`)).catch(() => {});
+  await socket.close();
+}
+
+/** Postfix's answer beyond the process limit, without a session. */
+async function refuseBusy(raw: net.Socket, services: Services, logger: Logger): Promise<void> {
+  const hostname = (await services.loadSettings()).get("myhostname");
+  const address = peerAddress(raw.remoteAddress);
+  logger.warn(`warning: too many connections: refusing ${address}`);
+  const socket = acceptedNodeSocket(raw);
+  await socket.write(encoder.encode(`421 4.7.0 ${hostname} Error: too many connections\r\n`)).catch(() => {});
+  await socket.close();
+}
+
+function channelBinding(socket: Socket): { channelBinding?: Uint8Array } {
+  const data = tlsExporter(socket);
+  return data ? { channelBinding: data } : {};
+}
+
+interface SessionSasl {
+  port: AuthPort;
+  /** The account a login authenticated in this session belongs to (null: none, or Dovecot's). */
+  accountOf(username: string): string | null;
+}
+
+/**
+ * SASL over Postern's accounts, or Dovecot's replayable mechanisms (PLAIN, LOGIN) with
+ * smtpd_sasl_type = dovecot, the same back ends as HTTP.
+ */
+function sessionSasl(
+  services: Services,
+  settings: Settings,
+  client: ClientInfo,
+  secure: () => boolean,
+): SessionSasl {
+  const contexts = new Map<boolean, RequestSasl>();
+  const current = (tlsActive: boolean) => {
+    let sasl = contexts.get(tlsActive);
+    if (!sasl) {
+      sasl = saslContext(services, settings, client, tlsActive);
+      contexts.set(tlsActive, sasl);
+    }
+    return sasl;
+  };
+  const accounts = new Map<string, string | null>();
+  const port = saslAuthPort({
+    settings,
+    context: (transport) => ({
+      ...current(transport.tls).context,
+      channelBinding: transport.channelBinding,
+      externalIdentity: transport.externalIdentity,
+    }),
+    enabled: () => current(secure()).backend.enabled(),
+    mechanism: (name) => current(secure()).backend.mechanism(name),
+    async login(identity, mechanism) {
+      const found = await current(secure()).backend.identity(identity.authzid, mechanism);
+      if (!found) return null;
+      accounts.set(found.username, found.accountId);
+      return found.username;
+    },
+  });
+  return { port, accountOf: (username) => accounts.get(username) ?? null };
+}
+
+function acceptPort(
+  services: Services,
+  logger: Logger,
+  client: ClientInfo,
+  accountOf: (username: string) => string | null,
+): AcceptPort {
+  return {
+    async accept(envelope, message) {
+      const state = envelope.discard !== null ? "discarded" : envelope.hold !== null ? "held" : "queued";
+      const id = envelope.queueId;
+      try {
+        await acceptMessage(
+          {
+            id,
+            accountId: envelope.sasl ? accountOf(envelope.sasl.username) : null,
+            saslUsername: envelope.sasl?.username ?? null,
+            saslMethod: envelope.sasl?.method ?? null,
+            clientAddress: client.address,
+            mailFrom: envelope.sender,
+            recipients: envelope.recipients.map((recipient) => recipient.address),
+            bytes: message,
+            headerMessageId: messageIdOf(message),
+            eightBit: envelope.body === "8BITMIME" || message.some((byte) => byte >= 0x80),
+            smtputf8: envelope.smtputf8,
+            state,
+            stateReason: envelope.discard ?? envelope.hold,
+          },
+          {
+            store: services.messages,
+            bodies: services.bodies,
+            queue: services.queue,
+            logger,
+          },
+        );
+      } catch (error) {
+        logger.warn(`warning: ${id}: ${describe(error)}`);
+        return { ok: false, reply: { code: 451, enhanced: "4.3.0", text: "Error: queue file write error" } };
+      }
+      const from = `from=<${printable(envelope.sender)}>, size=${message.byteLength}`;
+      logger.info(`${id}: ${from}, nrcpt=${envelope.recipients.length} (queue ${queueName(state)})`);
+      return { ok: true, queueId: id };
+    },
+  };
+}
+
+const queueName = (state: string) => (state === "queued" ? "active" : state === "held" ? "hold" : "discard");
+
+/** The Message-ID header's value, for the message views; null without one. */
+function messageIdOf(message: Uint8Array): string | null {
+  const end = findHeaderEnd(message);
+  const header = new TextDecoder("latin1").decode(message.subarray(0, end));
+  const match = /^message-id:[ \t]*((?:[^\r\n]|\r\n[ \t])*)/im.exec(header);
+  const value = match?.[1]?.replace(/\r\n[ \t]+/g, " ").trim();
+  return value ? printable(value, 998) : null;
+}
+
+function findHeaderEnd(message: Uint8Array): number {
+  const limit = Math.min(message.length, 256 * 1024);
+  for (let i = 0; i + 3 < limit; i++) {
+    if (message[i] === 13 && message[i + 1] === 10 && message[i + 2] === 13 && message[i + 3] === 10)
+      return i;
+  }
+  return limit;
+}
+
+function timeoutOf(parameters: RawSettings, name: string): number {
+  const value = parameters[name] ?? DEFAULT_TIMEOUT;
+  const ms = parseDuration(value);
+  if (ms === null || ms === 0) throw new Error(`${name} = ${value}: expected a time like 300s, 5m`);
+  return ms;
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+/** The promise's value, or `fallback` after `ms` (the timer is cleared either way). */
+async function withTimeout<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<F>((resolve) => {
+    timer = setTimeout(resolve, ms, fallback);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describe(error: unknown): string {
+  return printable(error instanceof Error ? error.message : String(error));
+}
