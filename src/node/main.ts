@@ -10,7 +10,6 @@
 // certificate (else a self-signed one is made in the data folder); SIGHUP rereads it.
 import path from "node:path";
 import { parametersOf } from "../core/config/parameters-of.ts";
-import { SMTPD_PARAMETERS } from "../core/smtp/server/index.ts";
 import { DEFAULT_PORT, type RunningNodeServer, startNodeServer } from "./node-server.ts";
 import { DEFAULT_SMTP_PORT, DEFAULT_SMTPS_PORT } from "./smtp-listener.ts";
 
@@ -34,13 +33,6 @@ function portFrom(name: string, fallback: number): number | null {
   return parsed;
 }
 
-// The smtpd parameters Settings does not list yet, under their Postfix names.
-const SMTPD_ENV = [...Object.keys(SMTPD_PARAMETERS), "smtpd_timeout", "smtpd_starttls_timeout"];
-const smtpdParameters: Record<string, string> = {};
-for (const name of [...SMTPD_ENV, "smtpd_tls_cert_file", "smtpd_tls_key_file"]) {
-  const value = env[name];
-  if (value !== undefined) smtpdParameters[name] = value;
-}
 const maxConnections = Number(env.POSTERN_SMTP_MAX_CONNECTIONS || 100);
 const httpHost = env.POSTERN_HTTP_HOST || "127.0.0.1";
 
@@ -57,7 +49,6 @@ try {
       host: env.POSTERN_SMTP_HOST || httpHost,
       port: portFrom("POSTERN_SMTP_PORT", DEFAULT_SMTP_PORT),
       tlsPort: portFrom("POSTERN_SMTPS_PORT", DEFAULT_SMTPS_PORT),
-      parameters: smtpdParameters,
       ...(Number.isInteger(maxConnections) && maxConnections > 0 ? { maxConnections } : {}),
     },
   });

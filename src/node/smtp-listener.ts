@@ -36,10 +36,7 @@ export interface SmtpListenerConfig {
   port?: number | null;
   /** The implicit TLS listener; 0 picks a free port, null: none. */
   tlsPort?: number | null;
-  /**
-   * main.cf values Settings does not list yet: the SMTPD_PARAMETERS of session-config.ts,
-   * smtpd_timeout, smtpd_starttls_timeout, smtpd_tls_cert_file, smtpd_tls_key_file.
-   */
+  /** main.cf values layered over the deployment's settings (tests, embedders). */
   parameters?: RawSettings;
   /** Concurrent connections over both listeners; more get 421 (Postfix: the smtpd process limit). */
   maxConnections?: number;
@@ -78,15 +75,16 @@ export async function startSmtpListener(
 ): Promise<RunningSmtpListener> {
   const parameters = config.parameters ?? {};
   const logger = consoleLogger("postern/smtpd");
-  const settings = await services.loadSettings();
-  const idleMs = timeoutOf(parameters, "smtpd_timeout");
-  const handshakeMs = timeoutOf(parameters, "smtpd_starttls_timeout");
-  sessionConfig(settings, parameters); // a bad value stops the start, not every connection
+  // `parameters` is a layer over the deployment's settings (tests and embedders use it).
+  const settings = (await services.loadSettings()).withLayer(parameters);
+  const idleMs = timeoutOf(settings, "smtpd_timeout");
+  const handshakeMs = timeoutOf(settings, "smtpd_starttls_timeout");
+  sessionConfig(settings); // a bad value stops the start, not every connection
   const loadCertificate = () =>
     loadSmtpCertificate({
       dataDir,
-      certFile: parameters.smtpd_tls_cert_file,
-      keyFile: parameters.smtpd_tls_key_file,
+      certFile: settings.get("smtpd_tls_cert_file") || undefined,
+      keyFile: settings.get("smtpd_tls_key_file") || undefined,
       hostname: settings.get("myhostname"),
     });
   let certificate = loadCertificate();
@@ -419,8 +417,8 @@ function findHeaderEnd(message: Uint8Array): number {
   return limit;
 }
 
-function timeoutOf(parameters: RawSettings, name: string): number {
-  const value = parameters[name] ?? DEFAULT_TIMEOUT;
+function timeoutOf(settings: Settings, name: "smtpd_timeout" | "smtpd_starttls_timeout"): number {
+  const value = settings.get(name) || DEFAULT_TIMEOUT;
   const ms = parseDuration(value);
   if (ms === null || ms === 0) throw new Error(`${name} = ${value}: expected a time like 300s, 5m`);
   return ms;

@@ -2,6 +2,8 @@
 // The README's configuration reference is this table. A default differs from Postfix's only where a
 // safer one is documented in `postfix`.
 
+import { SMTPD_PARAMETERS } from "./smtpd-parameters.ts";
+
 export interface Parameter {
   readonly default: string;
   readonly meaning: string;
@@ -159,6 +161,7 @@ export const PARAMETERS = {
   minimal_backoff_time: { default: "300s", meaning: "Shortest wait before retrying a deferred message." },
   maximal_backoff_time: { default: "4000s", meaning: "Longest wait between retries." },
   maximal_queue_lifetime: { default: "5d", meaning: "After this, a still-deferred recipient is bounced." },
+  ...SMTPD_PARAMETERS,
 } as const satisfies Record<string, Parameter>;
 
 export type ParameterName = keyof typeof PARAMETERS;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDuration, Settings, splitList } from "./settings.ts";
+import { validateParameter } from "./validate-parameter.ts";
 
 describe("Settings", () => {
   it("layers defaults, deployment vars and run-time overrides, later wins", () => {
@@ -65,5 +66,15 @@ describe("parseDuration", () => {
 describe("splitList", () => {
   it("splits on commas and whitespace", () => {
     expect(splitList("a, b  c,\n d,,")).toEqual(["a", "b", "c", "d"]);
+  });
+});
+
+describe("validateParameter for the SMTP listener's parameters", () => {
+  it("accepts Postfix values and refuses what the listener would refuse", () => {
+    expect(validateParameter("smtpd_sasl_auth_enable", "yes")).toBeNull();
+    expect(validateParameter("smtpd_tls_security_level", "encrypt")).toBeNull();
+    expect(validateParameter("smtpd_sasl_auth_enable", "maybe")).not.toBeNull();
+    expect(validateParameter("smtpd_forbid_bare_newline", "sometimes")).not.toBeNull();
+    expect(validateParameter("smtpd_hard_error_limit", "lots")).not.toBeNull();
   });
 });

@@ -26,6 +26,16 @@ export class Settings {
     }
   }
 
+  /** These settings with one more layer on top (a per-listener or per-test override). */
+  withLayer(layer: RawSettings): Settings {
+    const next = new Settings();
+    for (const [name, value] of this.#values) next.#values.set(name, value);
+    for (const [name, value] of Object.entries(layer)) {
+      if (value !== undefined && isParameterName(name)) next.#values.set(name, value.trim());
+    }
+    return next;
+  }
+
   /** The expanded value of a parameter. */
   get(name: ParameterName): string {
     return this.#expand(this.#values.get(name) ?? "", 0);

@@ -4,8 +4,10 @@ import { parseNextHop } from "../delivery/next-hop.ts";
 import { parseMapList } from "../maps/parse-map-list.ts";
 import { parseNetworkList } from "../policy/network-list.ts";
 import { parseRestrictions } from "../policy/parse-restrictions.ts";
+import { sessionConfig } from "../smtp/server/session-config.ts";
 import type { ParameterName } from "./parameters.ts";
 import { Settings } from "./settings.ts";
+import { SMTPD_PARAMETERS } from "./smtpd-parameters.ts";
 
 const RESTRICTION_LISTS = new Set<ParameterName>([
   "smtpd_sender_restrictions",
@@ -36,7 +38,9 @@ const SASL_OPTIONS = /^(?:noplaintext|noactive|nodictionary|noanonymous|mutual_a
 export function validateParameter(name: ParameterName, value: string): string | null {
   const settings = new Settings({ [name]: value });
   try {
-    if (RESTRICTION_LISTS.has(name)) parseRestrictions(settings.get(name));
+    // The SMTP listener's parameters are checked the way the listener reads them.
+    if (Object.hasOwn(SMTPD_PARAMETERS, name)) sessionConfig(settings);
+    else if (RESTRICTION_LISTS.has(name)) parseRestrictions(settings.get(name));
     else if (MAP_LISTS.has(name)) parseMapList(settings.get(name));
     else if (BOOLEANS.has(name)) settings.bool(name);
     else if (INTEGERS.has(name)) settings.int(name);

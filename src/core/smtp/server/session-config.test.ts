@@ -30,7 +30,7 @@ describe("sessionConfig", () => {
     expect(config.forbidBareNewlineExclusions).toEqual([]);
   });
 
-  it("reads the parameters parameters.ts lacks from the extra layer", () => {
+  it("reads the SMTP parameters from the extra layer", () => {
     const config = sessionConfig(new Settings({ myhostname: "mx.example" }), {
       smtpd_sasl_auth_enable: "yes",
       smtpd_tls_auth_only: "YES",
@@ -74,9 +74,18 @@ describe("sessionConfig", () => {
     expect(matchNetwork(config.forbidBareNewlineExclusions, "10.0.0.1")).toBe(true);
   });
 
-  it("takes the Settings value for the names Settings knows", () => {
+  it("lets the extra layer override Settings (a listener's or a test's overrides)", () => {
     const config = sessionConfig(new Settings({ message_size_limit: "42" }), { message_size_limit: "7" });
-    expect(config.messageSizeLimit).toBe(42);
+    expect(config.messageSizeLimit).toBe(7);
+    expect(sessionConfig(new Settings({ message_size_limit: "42" })).messageSizeLimit).toBe(42);
+  });
+
+  it("reads the SMTP parameters from Settings (postconf -e) as any other", () => {
+    const config = sessionConfig(
+      new Settings({ smtpd_sasl_auth_enable: "yes", smtpd_hard_error_limit: "3" }),
+    );
+    expect(config.saslAuthEnable).toBe(true);
+    expect(config.hardErrorLimit).toBe(3);
   });
 
   const invalid: [string, string][] = [
