@@ -3,13 +3,15 @@
 //
 // Environment: POSTERN_DATA_DIR (default ./data), POSTERN_HTTP_HOST (default 127.0.0.1),
 // POSTERN_HTTP_PORT (default 8787), POSTERN_ADMIN_TOKEN, POSTERN_SECRET_KEY, and any Postfix
-// parameter under its own name (relayhost=[smtp.example.com]:587), as wrangler vars on Workers.
+// parameter under its own name (relayhost=[smtp.example.com]:587), as wrangler vars on Workers,
+// over a main.cf file (POSTERN_CONFIG, default ./main.cf when present).
 // SMTP submission: POSTERN_SMTP_HOST (default POSTERN_HTTP_HOST), POSTERN_SMTP_PORT (STARTTLS,
 // default 2587), POSTERN_SMTPS_PORT (implicit TLS, default 2465); "off" disables one.
 // POSTERN_SMTP_MAX_CONNECTIONS (default 100). smtpd_tls_cert_file / smtpd_tls_key_file name the
 // certificate (else a self-signed one is made in the data folder); SIGHUP rereads it.
 import path from "node:path";
 import { parametersOf } from "../core/config/parameters-of.ts";
+import { readConfigFile } from "./config-file.ts";
 import { DEFAULT_PORT, type RunningNodeServer, startNodeServer } from "./node-server.ts";
 import { DEFAULT_SMTP_PORT, DEFAULT_SMTPS_PORT } from "./smtp-listener.ts";
 
@@ -36,6 +38,14 @@ function portFrom(name: string, fallback: number): number | null {
 const maxConnections = Number(env.POSTERN_SMTP_MAX_CONNECTIONS || 100);
 const httpHost = env.POSTERN_HTTP_HOST || "127.0.0.1";
 
+let configFile: Record<string, string | undefined>;
+try {
+  configFile = readConfigFile(env.POSTERN_CONFIG, (line) => console.warn(`postern/postconf: ${line}`));
+} catch (error) {
+  console.error(`postern/postconf: fatal: ${(error as Error).message}`);
+  process.exit(2);
+}
+
 let running: RunningNodeServer;
 try {
   running = await startNodeServer({
@@ -44,7 +54,7 @@ try {
     port,
     adminToken: env.POSTERN_ADMIN_TOKEN,
     secretKey: env.POSTERN_SECRET_KEY,
-    settingsOverrides: parametersOf(env),
+    settingsOverrides: { ...configFile, ...parametersOf(env) },
     smtp: {
       host: env.POSTERN_SMTP_HOST || httpHost,
       port: portFrom("POSTERN_SMTP_PORT", DEFAULT_SMTP_PORT),

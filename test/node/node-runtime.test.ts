@@ -4,7 +4,7 @@
 // every message exactly once.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
@@ -189,6 +189,7 @@ describe("the Node runtime in-process", () => {
 /** main.ts as a child process, as `node src/node/main.ts` runs it. */
 async function startMain(
   dataDir: string,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [MAIN], {
     env: {
@@ -200,6 +201,7 @@ async function startMain(
       POSTERN_ADMIN_TOKEN: ADMIN_TOKEN,
       POSTERN_SECRET_KEY: SECRET_KEY,
       ...relaySettings(),
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -290,4 +292,49 @@ describe("crash safety of main.ts", () => {
     expect(code).toBe(0);
     expect(existsSync(path.join(dataDir, "postern.lock"))).toBe(false);
   }, 40_000);
+});
+
+describe("main.cf for main.ts", () => {
+  it("reads POSTERN_CONFIG in main.cf syntax, under the environment and postconf -e", async () => {
+    const dataDir = path.join(scratch, "config");
+    const file = path.join(scratch, "main.cf");
+    writeFileSync(
+      file,
+      [
+        "# test configuration",
+        "mydomain = example.org",
+        "myhostname = mx.$mydomain",
+        "smtpd_recipient_limit = 5",
+        "message_size_limit =",
+        "    20000000",
+        "no_such_parameter = x",
+      ].join("\n"),
+    );
+    const main = await startMain(dataDir, { POSTERN_CONFIG: file, smtpd_recipient_limit: "7" });
+    try {
+      const res = await fetch(`${main.url}/v1/admin/settings`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const { parameters } = (await res.json()) as {
+        parameters: Record<string, { value: string; expanded: string }>;
+      };
+      expect(parameters.myhostname!.expanded).toBe("mx.example.org");
+      expect(parameters.message_size_limit!.value).toBe("20000000");
+      expect(parameters.smtpd_recipient_limit!.value).toBe("7"); // the environment wins over the file
+      expect(main.output()).toContain("unused parameter: no_such_parameter=x");
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+      await fetch(`${main.url}/v1/admin/settings/smtpd_recipient_limit`, {
+        method: "PUT",
+        headers: admin,
+        body: JSON.stringify({ value: "9" }),
+      });
+      const after = (await (await fetch(`${main.url}/v1/admin/settings`, { headers: admin })).json()) as {
+        parameters: Record<string, { value: string }>;
+      };
+      expect(after.parameters.smtpd_recipient_limit!.value).toBe("9"); // postconf -e wins over both
+    } finally {
+      main.child.kill("SIGTERM");
+      await once(main.child, "exit");
+    }
+  }, 30_000);
 });
