@@ -26,12 +26,15 @@ const USAGE = `usage: npm run admin -- <command>
   gen-auth plain|login|xoauth2 <user> <password-or-token> [<authzid>]
                                    the base64 an SMTP client sends for AUTH
 
-environment: POSTERN_URL (default http://127.0.0.1:8787), POSTERN_ADMIN_TOKEN (default: from .dev.vars)`;
+environment: POSTERN_URL (default http://127.0.0.1:8787), POSTERN_ADMIN_TOKEN (default: from .dev.vars,
+             or from data/secrets.env of the Node runtime)`;
 
 function adminToken(): string {
   if (process.env.POSTERN_ADMIN_TOKEN) return process.env.POSTERN_ADMIN_TOKEN;
-  if (existsSync(".dev.vars")) {
-    const match = /^POSTERN_ADMIN_TOKEN=(.+)$/m.exec(readFileSync(".dev.vars", "utf8"));
+  // wrangler dev's .dev.vars, then the Node runtime's data folder.
+  for (const file of [".dev.vars", `${process.env.POSTERN_DATA_DIR || "data"}/secrets.env`]) {
+    if (!existsSync(file)) continue;
+    const match = /^POSTERN_ADMIN_TOKEN=(.+)$/m.exec(readFileSync(file, "utf8"));
     if (match) return match[1]!.trim();
   }
   fail("set POSTERN_ADMIN_TOKEN (or run `npm start` once to create .dev.vars)");

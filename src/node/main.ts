@@ -12,6 +12,7 @@
 import path from "node:path";
 import { parametersOf } from "../core/config/parameters-of.ts";
 import { readConfigFile } from "./config-file.ts";
+import { ensureLocalSecrets } from "./local-secrets.ts";
 import { DEFAULT_PORT, type RunningNodeServer, startNodeServer } from "./node-server.ts";
 import { DEFAULT_SMTP_PORT, DEFAULT_SMTPS_PORT } from "./smtp-listener.ts";
 
@@ -46,14 +47,20 @@ try {
   process.exit(2);
 }
 
+// Without both secrets in the environment, the data folder keeps its own (made on first start).
+const local =
+  env.POSTERN_ADMIN_TOKEN && env.POSTERN_SECRET_KEY
+    ? { adminToken: env.POSTERN_ADMIN_TOKEN, secretKey: env.POSTERN_SECRET_KEY }
+    : ensureLocalSecrets(dataDir, (line) => console.log(`postern/master: ${line}`));
+
 let running: RunningNodeServer;
 try {
   running = await startNodeServer({
     dataDir,
     host: httpHost,
     port,
-    adminToken: env.POSTERN_ADMIN_TOKEN,
-    secretKey: env.POSTERN_SECRET_KEY,
+    adminToken: env.POSTERN_ADMIN_TOKEN || local.adminToken,
+    secretKey: env.POSTERN_SECRET_KEY || local.secretKey,
     settingsOverrides: { ...configFile, ...parametersOf(env) },
     smtp: {
       host: env.POSTERN_SMTP_HOST || httpHost,

@@ -338,3 +338,32 @@ describe("main.cf for main.ts", () => {
     }
   }, 30_000);
 });
+
+describe("first start of main.ts without secrets", () => {
+  it("makes an admin token and a secret key once, prints the token once, and reuses them", async () => {
+    const dataDir = path.join(scratch, "fresh");
+    const first = await startMain(dataDir, { POSTERN_ADMIN_TOKEN: "", POSTERN_SECRET_KEY: "" });
+    let token: string;
+    try {
+      token = /admin token \(shown once\): (\S+)/.exec(first.output())![1]!;
+      const res = await fetch(`${first.url}/v1/admin/accounts`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      first.child.kill("SIGTERM");
+      await once(first.child, "exit");
+    }
+    const second = await startMain(dataDir, { POSTERN_ADMIN_TOKEN: "", POSTERN_SECRET_KEY: "" });
+    try {
+      expect(second.output()).not.toContain("shown once");
+      const res = await fetch(`${second.url}/v1/admin/accounts`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      second.child.kill("SIGTERM");
+      await once(second.child, "exit");
+    }
+  }, 30_000);
+});
