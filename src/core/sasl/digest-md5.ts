@@ -21,7 +21,6 @@ import {
   type ClientCredentials,
   type ClientMechanism,
   type ClientStep,
-  type MechanismProperties,
   type MechanismSpec,
   mechanismProperties,
   type SaslServerContext,

@@ -7,7 +7,6 @@ import { decodeUtf8 } from "./decode-utf8.ts";
 import {
   type ClientCredentials,
   type ClientMechanism,
-  type MechanismProperties,
   type MechanismSpec,
   mechanismProperties,
   type SaslServerContext,
