@@ -4,10 +4,8 @@
 // not mean 1,000 identical table queries.
 import type { Settings } from "../config/settings.ts";
 import type { LookupTable } from "../maps/lookup-table.ts";
-import { parseMapList } from "../maps/parse-map-list.ts";
 import { evaluateRecipient } from "../policy/evaluate-recipient.ts";
-import { parseNetworkList } from "../policy/network-list.ts";
-import { parseRestrictions } from "../policy/parse-restrictions.ts";
+import { type RestrictionLists, restrictionLists } from "../policy/restriction-lists.ts";
 import { renderReply, SERVER_CONFIGURATION_ERROR, type SmtpReply } from "../policy/smtp-reply.ts";
 
 export interface AuthorizeInput {
@@ -34,9 +32,9 @@ export type AuthorizeResult =
 export async function authorizeSubmission(input: AuthorizeInput): Promise<AuthorizeResult> {
   const { settings } = input;
   const warnings: string[] = [];
-  let lists: ReturnType<typeof configured>;
+  let lists: RestrictionLists;
   try {
-    lists = configured(settings, memoized(input.openTable));
+    lists = restrictionLists(settings, memoized(input.openTable));
   } catch (error) {
     warnings.push(`error: ${(error as Error).message}`);
     return refuse("defer", input.recipients[0] ?? "", SERVER_CONFIGURATION_ERROR, warnings);
@@ -59,19 +57,6 @@ export async function authorizeSubmission(input: AuthorizeInput): Promise<Author
     }
   }
   return { ok: true, hold, discard, warnings };
-}
-
-function configured(settings: Settings, openTable: (spec: string) => LookupTable) {
-  return {
-    senderRestrictions: parseRestrictions(settings.get("smtpd_sender_restrictions")),
-    relayRestrictions: parseRestrictions(settings.get("smtpd_relay_restrictions")),
-    recipientRestrictions: parseRestrictions(settings.get("smtpd_recipient_restrictions")),
-    mynetworks: parseNetworkList(settings.get("mynetworks")),
-    localDomains: settings.list("mydestination").map((d) => d.toLowerCase()),
-    relayDomains: settings.list("relay_domains").map((d) => d.toLowerCase()),
-    senderLoginMaps: parseMapList(settings.get("smtpd_sender_login_maps")).map(openTable),
-    openTable,
-  };
 }
 
 function refuse(

@@ -4,14 +4,12 @@
 // through.
 import type { Settings } from "../../config/settings.ts";
 import type { LookupTable } from "../../maps/lookup-table.ts";
-import { parseMapList } from "../../maps/parse-map-list.ts";
-import { evaluateRecipient, type RecipientInput } from "../../policy/evaluate-recipient.ts";
-import { parseNetworkList } from "../../policy/network-list.ts";
-import { parseRestrictions } from "../../policy/parse-restrictions.ts";
+import { evaluateRecipient } from "../../policy/evaluate-recipient.ts";
+import { type RestrictionLists, restrictionLists } from "../../policy/restriction-lists.ts";
 import { SERVER_CONFIGURATION_ERROR } from "../../policy/smtp-reply.ts";
 import type { PolicyPort } from "./session-ports.ts";
 
-type Lists = Omit<RecipientInput, "client" | "sasl" | "sender" | "recipient">;
+type Lists = RestrictionLists;
 
 /** Reads the lists once, on first use; build one per session so settings changes take effect. */
 export function restrictionPolicy(settings: Settings, openTable: (spec: string) => LookupTable): PolicyPort {
@@ -42,19 +40,7 @@ function configured(
   openTable: (spec: string) => LookupTable,
 ): { ok: true; value: Lists } | { ok: false; error: string } {
   try {
-    return {
-      ok: true,
-      value: {
-        senderRestrictions: parseRestrictions(settings.get("smtpd_sender_restrictions")),
-        relayRestrictions: parseRestrictions(settings.get("smtpd_relay_restrictions")),
-        recipientRestrictions: parseRestrictions(settings.get("smtpd_recipient_restrictions")),
-        mynetworks: parseNetworkList(settings.get("mynetworks")),
-        localDomains: settings.list("mydestination").map((domain) => domain.toLowerCase()),
-        relayDomains: settings.list("relay_domains").map((domain) => domain.toLowerCase()),
-        senderLoginMaps: parseMapList(settings.get("smtpd_sender_login_maps")).map(openTable),
-        openTable,
-      },
-    };
+    return { ok: true, value: restrictionLists(settings, openTable) };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
