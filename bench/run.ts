@@ -1,6 +1,6 @@
 // npm run bench: Postern's HTTP submission and delivery figures, as JSON on stdout.
 //
-// Starts the gateway exactly as `npm start` does (wrangler dev, local D1/R2/Queues; its own state
+// Starts the gateway exactly as `npm run dev` does (wrangler dev, local D1/R2/Queues; its own state
 // folder so nothing of yours is touched) and the test smarthost process as the SMTP sink, then:
 //   accept:  POST /v1/messages with 2 KB messages at several concurrency levels, repeated;
 //            accepted messages/s and p50/p99 latency (delivery to the sink runs meanwhile);

@@ -1,4 +1,4 @@
-// First `npm start` on a fresh clone: make the local secrets (.dev.vars, git-ignored) that
+// First `npm run dev` on a fresh clone: make the local secrets (.dev.vars, git-ignored) that
 // `wrangler dev` reads, and print the admin token once. Later starts keep them.
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";

@@ -26,18 +26,26 @@ const USAGE = `usage: npm run admin -- <command>
   gen-auth plain|login|xoauth2 <user> <password-or-token> [<authzid>]
                                    the base64 an SMTP client sends for AUTH
 
-environment: POSTERN_URL (default http://127.0.0.1:8787), POSTERN_ADMIN_TOKEN (default: from .dev.vars,
-             or from data/secrets.env of the Node runtime)`;
+environment: POSTERN_URL (default http://127.0.0.1:8787), POSTERN_ADMIN_TOKEN (default: the one
+             \`npm start\` keeps in data/secrets.env, or \`npm run dev\`'s .dev.vars)`;
 
-function adminToken(): string {
-  if (process.env.POSTERN_ADMIN_TOKEN) return process.env.POSTERN_ADMIN_TOKEN;
-  // wrangler dev's .dev.vars, then the Node runtime's data folder.
-  for (const file of [".dev.vars", `${process.env.POSTERN_DATA_DIR || "data"}/secrets.env`]) {
+/**
+ * Admin tokens to try, in order: POSTERN_ADMIN_TOKEN alone when set; otherwise the local ones —
+ * `npm start`'s data/secrets.env, then `npm run dev`'s .dev.vars. Both can exist on one machine
+ * and both gateways listen on 8787, so a 401 with one moves on to the next.
+ */
+function adminTokens(): string[] {
+  if (process.env.POSTERN_ADMIN_TOKEN) return [process.env.POSTERN_ADMIN_TOKEN];
+  const tokens: string[] = [];
+  for (const file of [`${process.env.POSTERN_DATA_DIR || "data"}/secrets.env`, ".dev.vars"]) {
     if (!existsSync(file)) continue;
     const match = /^POSTERN_ADMIN_TOKEN=(.+)$/m.exec(readFileSync(file, "utf8"));
-    if (match) return match[1]!.trim();
+    if (match) tokens.push(match[1]!.trim());
   }
-  fail("set POSTERN_ADMIN_TOKEN (or run `npm start` once to create .dev.vars)");
+  if (tokens.length === 0) {
+    fail("set POSTERN_ADMIN_TOKEN (or run `npm start` once: it keeps one in data/secrets.env)");
+  }
+  return tokens;
 }
 
 function fail(message: string): never {
@@ -47,18 +55,23 @@ function fail(message: string): never {
 
 async function api(method: string, path: string, body?: unknown): Promise<unknown> {
   const base = process.env.POSTERN_URL ?? "http://127.0.0.1:8787";
-  const headers: Record<string, string> = { authorization: `Bearer ${adminToken()}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  let response: Response;
-  try {
-    response = await fetch(`${base}/v1/admin${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    fail(`cannot reach ${base}: ${(error as Error).message}`);
+  const tokens = adminTokens();
+  let response: Response | undefined;
+  for (const token of tokens) {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    try {
+      response = await fetch(`${base}/v1/admin${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      fail(`cannot reach ${base}: ${(error as Error).message}`);
+    }
+    if (response.status !== 401) break;
   }
+  if (!response) fail("no admin token");
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
   if (!response.ok) fail(`${response.status}: ${json?.detail ?? json?.title ?? text}`);

@@ -13,7 +13,7 @@ import { type RunningSmtpListener, type SmtpListenerConfig, startSmtpListener } 
 export interface NodeServerConfig extends NodeConfig {
   /** Default 127.0.0.1. */
   host?: string;
-  /** Default 8787, as `npm start` on Workers; 0 picks a free port. */
+  /** Default 8787, as `npm run dev` on Workers; 0 picks a free port. */
   port?: number;
   /** The SMTP submission listeners (STARTTLS and implicit TLS); absent: HTTP only. */
   smtp?: SmtpListenerConfig;

@@ -1,4 +1,4 @@
-// Starts Postern the way `npm start` does (wrangler dev: workerd with local D1, R2 and Queues) on a
+// Starts Postern the way `npm run dev` does (wrangler dev: workerd with local D1, R2 and Queues) on a
 // free loopback port, in a throw-away state folder, for Node-side interop tests and benchmarks.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,4 +1,4 @@
-// The operator tools of src/cli against a gateway started as `npm start` does.
+// The operator tools of src/cli against a gateway started as `npm run dev` does.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 // Interop with a SASL implementation no one here wrote: GNU SASL's `gsasl` client (Debian package
 // gsasl) against Postern's mechanisms, through the HTTP SASL endpoint of a gateway started as
-// `npm start` starts it.
+// `npm run dev` starts it.
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../gateway/start-gateway.ts";

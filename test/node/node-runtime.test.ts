@@ -2,7 +2,7 @@
 // body files -> local poller -> node:net relay. Then crash safety: a process SIGKILLed with mail
 // queued (smarthost down) loses nothing, and the next process on the same data folder delivers
 // every message exactly once.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -19,6 +19,7 @@ import { bodyBytes, type Smarthost, smarthost } from "../smarthost/client.ts";
 import { type RunningSmarthost, startSmarthost } from "../smarthost/spawn.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/node/main.ts", import.meta.url));
+const ADMIN_CLI = fileURLToPath(new URL("../../src/cli/admin.ts", import.meta.url));
 const ADMIN_TOKEN = "node-admin-token-0123456789";
 const SECRET_KEY = `k1:${Buffer.alloc(32, 9).toString("base64")}`;
 const scratch = mkdtempSync(path.join(tmpdir(), "postern-node-"));
@@ -350,6 +351,17 @@ describe("first start of main.ts without secrets", () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(res.status).toBe(200);
+      // `npm run admin` finds that token in the data folder, past a stale .dev.vars of wrangler dev.
+      const cwd = mkdtempSync(path.join(scratch, "cli-"));
+      writeFileSync(path.join(cwd, ".dev.vars"), "POSTERN_ADMIN_TOKEN=stale-token-of-wrangler-dev\n");
+      const cli = spawnSync(process.execPath, [ADMIN_CLI, "postconf", "myhostname"], {
+        cwd,
+        env: { ...process.env, POSTERN_URL: first.url, POSTERN_DATA_DIR: dataDir, POSTERN_ADMIN_TOKEN: "" },
+        encoding: "utf8",
+      });
+      expect(cli.stderr).toBe("");
+      expect(cli.status).toBe(0);
+      expect(cli.stdout).toContain("myhostname");
     } finally {
       first.child.kill("SIGTERM");
       await once(first.child, "exit");
