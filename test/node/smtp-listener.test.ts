@@ -68,6 +68,7 @@ beforeAll(async () => {
       tlsPort: 0,
       parameters: {
         smtpd_sasl_auth_enable: "yes",
+        smtpd_tls_security_level: "may",
         smtpd_tls_auth_only: "yes",
         smtpd_sasl_authenticated_header: "yes",
       },
@@ -299,6 +300,26 @@ describe("the SMTP listener's replies", () => {
     expect(secureEhlo).not.toMatch(/STARTTLS/);
     expect(await client.send("QUIT")).toMatch(/^221 /);
     client.close();
+  });
+
+  it("on its defaults the submission port requires STARTTLS (530) and then offers AUTH", async () => {
+    const listener = await startSmtpListener(server.node.services, dataDir, { port: 0, tlsPort: null });
+    try {
+      const client = await RawClient.connect(listener.port!);
+      await client.reply();
+      const ehlo = await client.send("EHLO raw.example");
+      expect(ehlo).toMatch(/STARTTLS/);
+      expect(ehlo).not.toMatch(/AUTH/);
+      expect(await client.send(`MAIL FROM:<${ALICE.login}>`)).toMatch(
+        /^530 5\.7\.0 Must issue a STARTTLS command first/,
+      );
+      await client.starttls();
+      expect(await client.send("EHLO raw.example")).toMatch(/^250-AUTH .*PLAIN/m);
+      expect(await client.send(`AUTH PLAIN ${plain(ALICE)}`)).toMatch(/^235 /);
+      client.close();
+    } finally {
+      await listener.stop(0);
+    }
   });
 
   it("SCRAM-SHA-256-PLUS with tls-exporter channel binding: GNU SASL (gsasl) over STARTTLS", async () => {

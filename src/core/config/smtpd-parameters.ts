@@ -2,13 +2,18 @@
 import type { Parameter } from "./parameters.ts";
 
 export const SMTPD_PARAMETERS = {
-  smtpd_sasl_auth_enable: { default: "no", meaning: "Offer and accept AUTH on the SMTP listener." },
+  // Postern's listener is a submission service (master.cf's submission -o overrides are its defaults).
+  smtpd_sasl_auth_enable: {
+    default: "yes",
+    postfix: "no",
+    meaning: "Offer and accept AUTH on the SMTP listener.",
+  },
   smtpd_tls_auth_only: {
     default: "no",
     meaning: "Neither announce nor accept AUTH before TLS is up (538 5.7.11 for AUTH without TLS).",
   },
   smtpd_tls_security_level: {
-    default: "may",
+    default: "encrypt",
     postfix: "(empty: none)",
     meaning:
       "none, may (offer STARTTLS when the listener has a certificate) or encrypt (require it; implies smtpd_tls_auth_only).",

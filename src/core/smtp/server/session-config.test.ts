@@ -11,9 +11,9 @@ describe("sessionConfig", () => {
       messageSizeLimit: 10240000,
       recipientLimit: 1000,
       saslResponseLimit: 12288,
-      saslAuthEnable: false,
+      saslAuthEnable: true, // a submission service: AUTH on, TLS required before it
       tlsAuthOnly: false,
-      tlsSecurityLevel: "may",
+      tlsSecurityLevel: "encrypt",
       brokenSaslAuthClients: false,
       saslAuthenticatedHeader: false,
       errorSleepMs: 1000,
