@@ -23,11 +23,13 @@ import {
   sessionConfig,
 } from "../core/smtp/server/index.ts";
 import { acceptMessage } from "../core/submission/accept.ts";
+import { saslType } from "../http/sasl-backend.ts";
 import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
 import type { Services } from "../http/services.ts";
 import { acceptedNodeSocket, tlsExporter } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
+import { smtpDovecotSasl } from "./smtp-dovecot.ts";
 
 export interface SmtpListenerConfig {
   /** Default 127.0.0.1. */
@@ -209,11 +211,12 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
   const raw = connection.socket;
   let socket: Socket = acceptedNodeSocket(raw, implicitTls ? {} : { secureContext: options.secureContext() });
   const client: ClientInfo = { address: peerAddress(raw.remoteAddress), name: "unknown" };
-  // Settings are read per connection, so `postconf -e` applies to the next session.
-  const settings = await services.loadSettings();
+  // Settings are read per connection, so `postconf -e` applies to the next session; the
+  // listener's own parameters (tests, embedders) apply to SASL as to the session.
+  const settings = (await services.loadSettings()).withLayer(options.parameters);
   const config = sessionConfig(settings, options.parameters);
   let secure = implicitTls;
-  const sasl = sessionSasl(services, settings, client, () => secure);
+  const sasl = sessionSasl(services, settings, client, () => secure, logger);
   const session = new SmtpSession({
     config,
     client,
@@ -283,6 +286,7 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
     await session.end();
   } finally {
     await socket.close().catch(() => {});
+    await sasl.close();
   }
 }
 
@@ -311,18 +315,22 @@ interface SessionSasl {
   port: AuthPort;
   /** The account a login authenticated in this session belongs to (null: none, or Dovecot's). */
   accountOf(username: string): string | null;
+  /** Ends what the session holds (its Dovecot connection). */
+  close(): Promise<void>;
 }
 
 /**
- * SASL over Postern's accounts, or Dovecot's replayable mechanisms (PLAIN, LOGIN) with
- * smtpd_sasl_type = dovecot, the same back ends as HTTP.
+ * SASL over Postern's accounts, the same back end as HTTP; or, with smtpd_sasl_type = dovecot,
+ * every Dovecot mechanism over one auth connection for the session (smtp-dovecot.ts).
  */
 function sessionSasl(
   services: Services,
   settings: Settings,
   client: ClientInfo,
   secure: () => boolean,
+  logger: Logger,
 ): SessionSasl {
+  const dovecot = saslType(settings) === "dovecot" ? smtpDovecotSasl(settings, client, secure, logger) : null;
   const contexts = new Map<boolean, RequestSasl>();
   const current = (tlsActive: boolean) => {
     let sasl = contexts.get(tlsActive);
@@ -340,8 +348,8 @@ function sessionSasl(
       channelBinding: transport.channelBinding,
       externalIdentity: transport.externalIdentity,
     }),
-    enabled: () => current(secure()).backend.enabled(),
-    mechanism: (name) => current(secure()).backend.mechanism(name),
+    enabled: () => (dovecot ? dovecot.enabled() : current(secure()).backend.enabled()),
+    mechanism: (name) => (dovecot ? dovecot.mechanism(name) : current(secure()).backend.mechanism(name)),
     async login(identity, mechanism) {
       const found = await current(secure()).backend.identity(identity.authzid, mechanism);
       if (!found) return null;
@@ -349,7 +357,13 @@ function sessionSasl(
       return found.username;
     },
   });
-  return { port, accountOf: (username) => accounts.get(username) ?? null };
+  return {
+    port,
+    accountOf: (username) => accounts.get(username) ?? null,
+    close: async () => {
+      await dovecot?.close();
+    },
+  };
 }
 
 function acceptPort(
