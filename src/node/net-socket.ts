@@ -83,10 +83,15 @@ function settled(socket: net.Socket, event: "connect" | "secureConnect", deadlin
  */
 export function acceptedNodeSocket(
   socket: net.Socket,
-  options: { secure?: boolean; secureContext?: tls.SecureContext } = {},
+  options: {
+    secure?: boolean;
+    secureContext?: tls.SecureContext;
+    /** Server-side handshake options beside the context (client certificates). */
+    tlsOptions?: Pick<tls.TLSSocketOptions, "requestCert" | "rejectUnauthorized">;
+  } = {},
 ): Socket {
   if (!(socket instanceof tls.TLSSocket)) socket.setNoDelay(true);
-  const upgrade = options.secureContext ? serverUpgrade(options.secureContext) : null;
+  const upgrade = options.secureContext ? serverUpgrade(options.secureContext, options.tlsOptions) : null;
   return new NodeSocket(socket, options.secure ?? socket instanceof tls.TLSSocket, upgrade);
 }
 
@@ -107,8 +112,11 @@ function clientUpgrade(options: ClientTls): Upgrade {
     );
 }
 
-function serverUpgrade(secureContext: tls.SecureContext): Upgrade {
-  return (raw) => handshake(new tls.TLSSocket(raw, { isServer: true, secureContext }), "secure");
+function serverUpgrade(
+  secureContext: tls.SecureContext,
+  options: Pick<tls.TLSSocketOptions, "requestCert" | "rejectUnauthorized"> = {},
+): Upgrade {
+  return (raw) => handshake(new tls.TLSSocket(raw, { ...options, isServer: true, secureContext }), "secure");
 }
 
 function handshake(socket: tls.TLSSocket, event: "secureConnect" | "secure"): Promise<tls.TLSSocket> {
@@ -134,6 +142,11 @@ function handshake(socket: tls.TLSSocket, event: "secureConnect" | "secure"): Pr
 
 /** The TLS sockets under NodeSockets, for what the core Socket does not carry (channel binding). */
 const tlsSockets = new WeakMap<Socket, tls.TLSSocket>();
+
+/** The node:tls socket under a secure NodeSocket (the peer's certificate), else null. */
+export function tlsSocketOf(socket: Socket): tls.TLSSocket | null {
+  return tlsSockets.get(socket) ?? null;
+}
 
 /**
  * tls-exporter channel binding data (RFC 9266 §2) of a secure NodeSocket, for SCRAM-*-PLUS. Only

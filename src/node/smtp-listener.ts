@@ -7,6 +7,8 @@ import tls from "node:tls";
 import { parseDuration, type RawSettings, type Settings } from "../core/config/settings.ts";
 import { consoleLogger } from "../core/console-logger.ts";
 import { newQueueId } from "../core/ids.ts";
+import type { LookupTable } from "../core/maps/lookup-table.ts";
+import { parseMapList } from "../core/maps/parse-map-list.ts";
 import type { Socket } from "../core/net/socket.ts";
 import type { Logger } from "../core/ports.ts";
 import { printable } from "../core/printable.ts";
@@ -21,14 +23,21 @@ import {
   SmtpSession,
   saslAuthPort,
   sessionConfig,
+  type TlsInfo,
 } from "../core/smtp/server/index.ts";
 import { acceptMessage } from "../core/submission/accept.ts";
 import { saslType } from "../http/sasl-backend.ts";
 import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
 import type { Services } from "../http/services.ts";
-import { acceptedNodeSocket, tlsExporter } from "./net-socket.ts";
+import { acceptedNodeSocket, tlsExporter, tlsSocketOf } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
+import {
+  type ClientCertPolicy,
+  clientCertPolicy,
+  clientCertTlsOptions,
+  clientCertVerdict,
+} from "./smtp-client-cert.ts";
 import { smtpDovecotSasl } from "./smtp-dovecot.ts";
 
 export interface SmtpListenerConfig {
@@ -90,7 +99,13 @@ export async function startSmtpListener(
       hostname: settings.get("myhostname"),
     });
   let certificate = loadCertificate();
-  let secureContext = tls.createSecureContext({ key: certificate.key, cert: certificate.cert });
+  let clientCert = clientCertPolicy(settings);
+  const contextOptions = () => ({
+    key: certificate.key,
+    cert: certificate.cert,
+    ...(clientCert.ca ? { ca: clientCert.ca } : {}),
+  });
+  let secureContext = tls.createSecureContext(contextOptions());
   if (certificate.selfSigned) {
     logger.info(`using the self-signed certificate ${certificate.certFile} (set smtpd_tls_cert_file)`);
   }
@@ -117,6 +132,7 @@ export async function startSmtpListener(
           idleMs,
           handshakeMs,
           secureContext: () => secureContext,
+          clientCert: () => clientCert,
           stopping: () => stopping,
         });
     run
@@ -134,7 +150,7 @@ export async function startSmtpListener(
     config.tlsPort === null
       ? null
       : tls.createServer(
-          { key: certificate.key, cert: certificate.cert, handshakeTimeout: handshakeMs },
+          { ...contextOptions(), ...clientCertTlsOptions(clientCert), handshakeTimeout: handshakeMs },
           (socket) => handle(socket, true),
         );
   // A failed implicit-TLS handshake is the client's problem, logged like Postfix does.
@@ -166,9 +182,12 @@ export async function startSmtpListener(
       },
       reloadCertificate() {
         const next = loadCertificate();
-        secureContext = tls.createSecureContext({ key: next.key, cert: next.cert });
-        tlsServer?.setSecureContext({ key: next.key, cert: next.cert });
+        // smtpd_tls_CAfile is reread too; whether certificates are asked for stays as started.
+        const nextClientCert = { ...clientCert, ca: clientCertPolicy(settings).ca };
         certificate = next;
+        clientCert = nextClientCert;
+        secureContext = tls.createSecureContext(contextOptions());
+        tlsServer?.setSecureContext(contextOptions());
         logger.info(`reloaded the certificate ${next.certFile}`);
       },
       stop(graceMs = 10_000) {
@@ -202,6 +221,7 @@ interface ServeOptions {
   idleMs: number;
   handshakeMs: number;
   secureContext: () => tls.SecureContext;
+  clientCert: () => ClientCertPolicy;
   stopping: () => boolean;
 }
 
@@ -209,18 +229,39 @@ interface ServeOptions {
 async function serve(connection: Connection, implicitTls: boolean, options: ServeOptions): Promise<void> {
   const { services, logger } = options;
   const raw = connection.socket;
-  let socket: Socket = acceptedNodeSocket(raw, implicitTls ? {} : { secureContext: options.secureContext() });
+  const certPolicy = options.clientCert();
+  let socket: Socket = acceptedNodeSocket(
+    raw,
+    implicitTls
+      ? {}
+      : { secureContext: options.secureContext(), tlsOptions: clientCertTlsOptions(certPolicy) },
+  );
   const client: ClientInfo = { address: peerAddress(raw.remoteAddress), name: "unknown" };
   // Settings are read per connection, so `postconf -e` applies to the next session; the
   // listener's own parameters (tests, embedders) apply to SASL as to the session.
   const settings = (await services.loadSettings()).withLayer(options.parameters);
   const config = sessionConfig(settings, options.parameters);
   let secure = implicitTls;
+  /** What the session learns of a finished handshake; null: refused (smtpd_tls_req_ccert), closed. */
+  const tlsInfo = async (): Promise<TlsInfo | null> => {
+    const verdict = await clientCertVerdict(tlsSocketOf(socket), certPolicy, () =>
+      ccertLoginTable(settings, services),
+    );
+    if (!verdict.ok) {
+      logger.info(`NOQUEUE: abort: TLS from unknown[${client.address}]: ${verdict.reason}`);
+      await socket.write(encoder.encode(`421 4.7.1 ${config.hostname} Error: ${verdict.reason}\r\n`));
+      return null;
+    }
+    const identity = verdict.identity ? { peerCertificateIdentity: verdict.identity } : {};
+    return { ...channelBinding(socket), ...identity };
+  };
+  const implicitInfo = implicitTls ? await tlsInfo() : null;
+  if (implicitTls && implicitInfo === null) return void (await socket.close().catch(() => {}));
   const sasl = sessionSasl(services, settings, client, () => secure, logger);
   const session = new SmtpSession({
     config,
     client,
-    tls: implicitTls ? { ...channelBinding(socket) } : null,
+    tls: implicitInfo,
     tlsAvailable: !implicitTls,
     ports: {
       ...(config.saslAuthEnable ? { auth: sasl.port } : {}),
@@ -248,7 +289,9 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
         }
         socket = upgraded;
         secure = true;
-        session.tlsStarted(channelBinding(socket));
+        const info = await tlsInfo();
+        if (info === null) return false;
+        session.tlsStarted(info);
       } else {
         await socket.close();
         return false;
@@ -304,6 +347,23 @@ async function refuseBusy(raw: net.Socket, services: Services, logger: Logger): 
   const socket = acceptedNodeSocket(raw);
   await socket.write(encoder.encode(`421 4.7.0 ${hostname} Error: too many connections\r\n`)).catch(() => {});
   await socket.close();
+}
+
+/** postern_tls_ccert_login_maps as one table: the first map with the key answers. */
+function ccertLoginTable(settings: Settings, services: Services): LookupTable | null {
+  const tables = parseMapList(settings.get("postern_tls_ccert_login_maps")).map((spec) =>
+    services.openTable(spec),
+  );
+  if (tables.length === 0) return null;
+  return {
+    async lookup(key) {
+      for (const table of tables) {
+        const value = await table.lookup(key);
+        if (value !== null) return value;
+      }
+      return null;
+    },
+  };
 }
 
 function channelBinding(socket: Socket): { channelBinding?: Uint8Array } {

@@ -78,4 +78,28 @@ export const SMTPD_PARAMETERS = {
     meaning: "PEM certificate chain of the SMTP listener; empty: a self-signed one made in the data folder.",
   },
   smtpd_tls_key_file: { default: "$smtpd_tls_cert_file", meaning: "PEM private key of the SMTP listener." },
+  smtpd_tls_CAfile: {
+    default: "",
+    meaning: "PEM CA certificates that client certificates are verified against (smtpd_tls_ask_ccert).",
+  },
+  smtpd_tls_ask_ccert: {
+    default: "no",
+    meaning:
+      "Ask TLS clients for a certificate; one verified against smtpd_tls_CAfile can log in with EXTERNAL.",
+  },
+  smtpd_tls_req_ccert: {
+    default: "no",
+    meaning:
+      "Require a verified client certificate once TLS is up (implies smtpd_tls_ask_ccert): 421 4.7.1 and disconnect without one.",
+  },
+  smtpd_tls_fingerprint_digest: {
+    default: "sha256",
+    meaning:
+      "Digest of the client certificate fingerprints postern_tls_ccert_login_maps is keyed by (sha256, sha1, md5).",
+  },
+  postern_tls_ccert_login_maps: {
+    default: "",
+    meaning:
+      "Verified client certificate -> login for EXTERNAL, keyed like check_ccert_access: the certificate fingerprint, then the public key fingerprint (AB:CD:... in smtpd_tls_fingerprint_digest).",
+  },
 } as const satisfies Record<string, Parameter>;
