@@ -39,6 +39,7 @@ import {
   clientCertVerdict,
 } from "./smtp-client-cert.ts";
 import { smtpDovecotSasl } from "./smtp-dovecot.ts";
+import { watchFiles } from "./watch-files.ts";
 
 export interface SmtpListenerConfig {
   /** Default 127.0.0.1. */
@@ -100,10 +101,10 @@ export async function startSmtpListener(
     });
   let certificate = loadCertificate();
   let clientCert = clientCertPolicy(settings);
-  const contextOptions = () => ({
-    key: certificate.key,
-    cert: certificate.cert,
-    ...(clientCert.ca ? { ca: clientCert.ca } : {}),
+  const contextOptions = (server = certificate, clients = clientCert) => ({
+    key: server.key,
+    cert: server.cert,
+    ...(clients.ca ? { ca: clients.ca } : {}),
   });
   let secureContext = tls.createSecureContext(contextOptions());
   if (certificate.selfSigned) {
@@ -173,6 +174,31 @@ export async function startSmtpListener(
     ];
     logger.info(`smtpd listening on ${where.filter(Boolean).join(", ")}`);
 
+    /** Rereads the files; a bad pair (say, a key not yet replaced) throws and the old one stays. */
+    function reload(): void {
+      const next = loadCertificate();
+      // smtpd_tls_CAfile is reread too; whether certificates are asked for stays as started.
+      const nextClientCert = { ...clientCert, ca: clientCertPolicy(settings).ca };
+      const options = contextOptions(next, nextClientCert);
+      const nextContext = tls.createSecureContext(options);
+      tlsServer?.setSecureContext(options);
+      certificate = next;
+      clientCert = nextClientCert;
+      secureContext = nextContext;
+      logger.info(`reloaded the certificate ${next.certFile}`);
+    }
+    // Certificates renewed on disk are picked up without a restart (SIGHUP does it at once).
+    const watched = [certificate.certFile, certificate.keyFile, settings.get("smtpd_tls_CAfile")];
+    const watch = certificate.selfSigned
+      ? null
+      : watchFiles(watched.filter(Boolean), () => {
+          try {
+            reload();
+          } catch (error) {
+            logger.warn(`warning: keeping the old certificate: ${describe(error)}`);
+          }
+        });
+
     let stopped: Promise<void> | null = null;
     return {
       port,
@@ -180,19 +206,11 @@ export async function startSmtpListener(
       get certificate() {
         return certificate;
       },
-      reloadCertificate() {
-        const next = loadCertificate();
-        // smtpd_tls_CAfile is reread too; whether certificates are asked for stays as started.
-        const nextClientCert = { ...clientCert, ca: clientCertPolicy(settings).ca };
-        certificate = next;
-        clientCert = nextClientCert;
-        secureContext = tls.createSecureContext(contextOptions());
-        tlsServer?.setSecureContext(contextOptions());
-        logger.info(`reloaded the certificate ${next.certFile}`);
-      },
+      reloadCertificate: reload,
       stop(graceMs = 10_000) {
         stopped ??= (async () => {
           stopping = true;
+          watch?.close();
           const closed = Promise.all(
             servers.map((server) => new Promise((resolve) => server.close(resolve))),
           );
