@@ -81,6 +81,17 @@ export class DbAccountStore implements AccountStore {
     return row ? toSummary(row) : null;
   }
 
+  /** Whether any account keeps a shared secret (so CRAM-MD5 / DIGEST-MD5 can work for someone). */
+  async anySharedSecret(): Promise<boolean> {
+    const row = await this.#db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(sql`${accounts.sharedSecret} is not null`)
+      .limit(1)
+      .get();
+    return row !== undefined;
+  }
+
   async list(): Promise<AccountSummary[]> {
     const rows = await this.#db.select().from(accounts).orderBy(asc(accounts.login)).all();
     return rows.map(toSummary);

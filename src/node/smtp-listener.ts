@@ -31,6 +31,7 @@ import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
 import type { Services } from "../http/services.ts";
 import { acceptedNodeSocket, tlsExporter, tlsSocketOf } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
+import { type EnabledFilter, sharedSecretOffer } from "./shared-secret-offer.ts";
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
 import {
   type ClientCertPolicy,
@@ -115,6 +116,7 @@ export async function startSmtpListener(
   const connections = new Set<Connection>();
   // Per listener process, like anvil: smtpd_client_auth_rate_limit spans connections.
   const authRate = memoryRateCounter({ now: Date.now });
+  const offerFilter = sharedSecretOffer(() => services.accounts.anySharedSecret());
   let stopping = false;
 
   const handle = (socket: net.Socket, implicitTls: boolean) => {
@@ -130,6 +132,7 @@ export async function startSmtpListener(
           parameters,
           logger,
           authRate,
+          offerFilter,
           idleMs,
           handshakeMs,
           secureContext: () => secureContext,
@@ -236,6 +239,8 @@ interface ServeOptions {
   parameters: RawSettings;
   logger: Logger;
   authRate: RateCounter;
+  /** Drops CRAM-MD5 / DIGEST-MD5 while no account has a shared secret. */
+  offerFilter: EnabledFilter;
   idleMs: number;
   handshakeMs: number;
   secureContext: () => tls.SecureContext;
@@ -275,7 +280,7 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
   };
   const implicitInfo = implicitTls ? await tlsInfo() : null;
   if (implicitTls && implicitInfo === null) return void (await socket.close().catch(() => {}));
-  const sasl = sessionSasl(services, settings, client, () => secure, logger);
+  const sasl = sessionSasl(services, settings, client, () => secure, logger, options.offerFilter);
   const session = new SmtpSession({
     config,
     client,
@@ -407,6 +412,7 @@ function sessionSasl(
   client: ClientInfo,
   secure: () => boolean,
   logger: Logger,
+  offerFilter: EnabledFilter,
 ): SessionSasl {
   const dovecot = saslType(settings) === "dovecot" ? smtpDovecotSasl(settings, client, secure, logger) : null;
   const contexts = new Map<boolean, RequestSasl>();
@@ -426,7 +432,8 @@ function sessionSasl(
       channelBinding: transport.channelBinding,
       externalIdentity: transport.externalIdentity,
     }),
-    enabled: () => (dovecot ? dovecot.enabled() : current(secure()).backend.enabled()),
+    enabled: async () =>
+      dovecot ? dovecot.enabled() : offerFilter(await current(secure()).backend.enabled()),
     mechanism: (name) => (dovecot ? dovecot.mechanism(name) : current(secure()).backend.mechanism(name)),
     async login(identity, mechanism) {
       const found = await current(secure()).backend.identity(identity.authzid, mechanism);
