@@ -12,6 +12,7 @@ import { parseMapList } from "../core/maps/parse-map-list.ts";
 import type { Socket } from "../core/net/socket.ts";
 import type { Logger } from "../core/ports.ts";
 import { printable } from "../core/printable.ts";
+import { parseSaslPath } from "../core/sasl/dovecot/parse-sasl-path.ts";
 import {
   type AcceptPort,
   type AuthPort,
@@ -93,6 +94,7 @@ export async function startSmtpListener(
   const idleMs = timeoutOf(settings, "smtpd_timeout");
   const handshakeMs = timeoutOf(settings, "smtpd_starttls_timeout");
   sessionConfig(settings); // a bad value stops the start, not every connection
+  if (saslType(settings) === "dovecot") parseSaslPath(settings.get("smtpd_sasl_path"));
   const loadCertificate = () =>
     loadSmtpCertificate({
       dataDir,
