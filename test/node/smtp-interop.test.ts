@@ -31,7 +31,7 @@ let server: RunningNodeServer;
 let smtpPort: number;
 let smtpsPort: number;
 let certFile: string;
-let signingKey: CryptoKey;
+let signingKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 
 const ALICE = { login: "alice@example.com", password: `pw-${crypto.randomUUID()}` };
 /** Opted into a shared secret, so CRAM-MD5 works for her. */
