@@ -36,6 +36,7 @@ import { type EnabledFilter, sharedSecretOffer } from "./shared-secret-offer.ts"
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
 import {
   type ClientCertPolicy,
+  type ClientCertVerdict,
   clientCertPolicy,
   clientCertTlsOptions,
   clientCertVerdict,
@@ -271,7 +272,11 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
   const tlsInfo = async (): Promise<TlsInfo | null> => {
     const verdict = await clientCertVerdict(tlsSocketOf(socket), certPolicy, () =>
       ccertLoginTable(settings, services),
-    );
+    ).catch((error: unknown): ClientCertVerdict => {
+      // A table that cannot answer costs the client EXTERNAL, not the session.
+      logger.warn(`warning: postern_tls_ccert_login_maps lookup failed: ${describe(error)}`);
+      return { ok: true, identity: null, fingerprint: null };
+    });
     if (!verdict.ok) {
       logger.info(`NOQUEUE: abort: TLS from unknown[${client.address}]: ${verdict.reason}`);
       await socket.write(encoder.encode(`421 4.7.1 ${config.hostname} Error: ${verdict.reason}\r\n`));

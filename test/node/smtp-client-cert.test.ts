@@ -6,6 +6,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
@@ -89,7 +90,7 @@ beforeAll(async () => {
     parameters: { ...base, smtpd_tls_ask_ccert: "yes" },
   });
   required = await startSmtpListener(server.node.services, dataDir, {
-    port: null,
+    port: 0,
     tlsPort: 0,
     parameters: { ...base, smtpd_tls_req_ccert: "yes" },
   });
@@ -184,6 +185,24 @@ describe("client certificates and EXTERNAL", { timeout: 20_000 }, () => {
       return text;
     };
     expect(await refused(null)).toBe(`421 4.7.1 ${HOST} Error: No client certificate presented\r\n`);
+    // After STARTTLS: the same answer, in place of the session.
+    const raw = net.connect({ host: "127.0.0.1", port: required.port! });
+    let text = "";
+    raw.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await until(/^220 /m);
+    raw.write("EHLO client.example\r\n");
+    await until(/^250 /m);
+    raw.write("STARTTLS\r\n");
+    await until(/^220 2\.0\.0 /m);
+    raw.removeAllListeners("data");
+    const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
+    let afterTls = "";
+    secure.setEncoding("utf8").on("data", (chunk: string) => (afterTls += chunk));
+    await new Promise((resolve) => secure.once("close", resolve));
+    expect(afterTls).toBe(`421 4.7.1 ${HOST} Error: No client certificate presented\r\n`);
     expect(await refused("rogue")).toBe(`421 4.7.1 ${HOST} Error: Client certificate not trusted\r\n`);
     expect(await authLine(required.tlsPort!, "alice")).toMatch(/ EXTERNAL\b/);
   });
