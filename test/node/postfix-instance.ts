@@ -27,6 +27,8 @@ export interface PostfixInstance {
   log(): string;
   /** Waits until the log matches (Postfix reports each delivery there). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** `postconf -c DIR -e name=value ...`, then `postfix reload`. */
+  reconfigure(mainCf: Record<string, string>): void;
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,13 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
         if (Date.now() > deadline) throw new Error(`Postfix never logged ${pattern}:\n${log().slice(-4000)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+    },
+    reconfigure(mainCf) {
+      const pairs = Object.entries(mainCf).map(([name, value]) => `${name}=${value}`);
+      execFileSync("/usr/sbin/postconf", ["-c", configDir, "-e", ...pairs], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      postfix("reload");
     },
     async stop() {
       try {

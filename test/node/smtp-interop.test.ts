@@ -232,7 +232,11 @@ describe("Postfix relaying to Postern (smtp_sasl_auth_enable = yes)", () => {
         smtp_tls_security_level: "encrypt",
         smtp_tls_loglevel: "1",
       },
-      files: { sasl_passwd: `[127.0.0.1]:${smtpPort} ${ALICE.login}:${ALICE.password}\n` },
+      files: {
+        sasl_passwd:
+          `[127.0.0.1]:${smtpPort} ${ALICE.login}:${ALICE.password}\n` +
+          `[127.0.0.1]:${smtpsPort} ${CAROL.login}:${CAROL.password}\n`,
+      },
     });
   }, 30_000);
 
@@ -272,5 +276,25 @@ describe("Postfix relaying to Postern (smtp_sasl_auth_enable = yes)", () => {
     expect(text).toMatch(
       /\r\nReceived: from client\.example .*\r\n\tby postfix\.test \(Postfix\) with ESMTP id /,
     );
+  }, 40_000);
+
+  it("over implicit TLS (smtp_tls_wrappermode) with the mechanism Postfix is told to use (LOGIN)", async () => {
+    postfix.reconfigure({
+      relayhost: `[127.0.0.1]:${smtpsPort}`,
+      smtp_tls_wrappermode: "yes",
+      smtp_sasl_mechanism_filter: "login",
+    });
+    const rcpt = "via-postfix-smtps@example.net";
+    // biome-ignore format: option/value pairs read better side by side
+    await run("swaks", [
+      "--server", "127.0.0.1", "--port", String(postfix.port), "--helo", "client.example",
+      "--from", CAROL.login, "--to", rcpt, "--header", "Subject: through Postfix, TLS on connect", "--timeout", "10",
+    ]);
+    const sent = await postfix.waitForLog(
+      /postfix\/smtp\[\d+\]: \w+: to=<via-postfix-smtps@example\.net>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent \(250 2\.0\.0 Ok: queued as (\S+)\)/,
+    );
+    const message = await stored(sent[1]!);
+    expect(message).toMatchObject({ saslUsername: CAROL.login, saslMethod: "LOGIN", mailFrom: CAROL.login });
+    await sink.waitForMessages(rcpt, 1, 15_000);
   }, 40_000);
 });
