@@ -4,7 +4,7 @@
 // XOAUTH2 and OAUTHBEARER (a JWT from a configured issuer) over STARTTLS (--ssl-reqd) and smtps;
 // and Postfix itself relaying to Postern with smtp_sasl_auth_enable = yes, through to the test
 // smarthost. Debian packages: swaks, curl, postfix, libsasl2-modules (.ci/run installs them).
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -216,6 +216,42 @@ describe("curl's SMTP client", () => {
       await listener.stop(0);
     });
   }
+});
+
+/** gsasl's whole output; stdin is closed so it sends no application data after AUTH. */
+function gsasl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("gsasl", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 15_000 });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.once("error", reject);
+    child.once("close", () => resolve(output));
+  });
+}
+
+describe("gsasl --smtp", () => {
+  it("SCRAM-SHA-256 (without channel binding) against a Postern account over STARTTLS: server verified", async () => {
+    // gsasl --smtp sends STARTTLS before EHLO: a listener that does not require HELO first.
+    const listener = await startSmtpListener(server.node.services, path.join(scratch, "data"), {
+      port: 0,
+      tlsPort: null,
+      parameters: { smtpd_sasl_auth_enable: "yes", smtpd_helo_required: "no" },
+    });
+    try {
+      // Over TLS, gsasl's plain SCRAM-SHA-256 client gives up before its first message unless told
+      // to leave channel binding aside (--no-cb); -PLUS is in smtp-listener.test.ts.
+      // biome-ignore format: option/value pairs read better side by side
+      const output = await gsasl([
+        "--client", "--smtp", `--connect=127.0.0.1:${listener.port}`, "--starttls", `--x509-ca-file=${certFile}`,
+        "--mechanism=SCRAM-SHA-256", "--no-cb", `--authentication-id=${ALICE.login}`, `--password=${ALICE.password}`,
+      ]);
+      expect(output).toMatch(/^235 2\.7\.0 Authentication successful$/m);
+      expect(output).toMatch(/Client authentication finished \(server trusted\)/);
+    } finally {
+      await listener.stop(0);
+    }
+  });
 });
 
 describe("Postfix relaying to Postern (smtp_sasl_auth_enable = yes)", () => {
