@@ -47,27 +47,50 @@ export class DbMessageStore {
 
   /** Envelope and recipients in one atomic batch. */
   async insert(m: NewMessage): Promise<void> {
-    const { recipients: addresses, recipientStatus, now, ...fields } = m;
-    const message = this.#db.insert(messages).values({
-      ...fields,
-      attempts: 0,
-      nextAttemptAt: m.state === "queued" ? now : null,
-      leaseUntil: null,
-      createdAt: now,
-      updatedAt: now,
+    const [first, ...rest] = this.insertStatements([m]);
+    await this.#db.batch([first!, ...rest]);
+  }
+
+  /**
+   * The statements that insert these messages and their recipients, for one batch. Rows are
+   * grouped so that no statement binds more than D1's 100 parameters.
+   */
+  insertStatements(list: NewMessage[]) {
+    const messageRows = list.map((m) => {
+      const { recipients: _addresses, recipientStatus: _status, now, ...fields } = m;
+      return {
+        ...fields,
+        attempts: 0,
+        nextAttemptAt: m.state === "queued" ? now : null,
+        leaseUntil: null,
+        createdAt: now,
+        updatedAt: now,
+      };
     });
-    const rows = this.#db.insert(recipients).values(
-      addresses.map((address, position) => ({
+    const recipientRows = list.flatMap((m) =>
+      m.recipients.map((address, position) => ({
         messageId: m.id,
         position,
         address,
-        status: recipientStatus,
+        status: m.recipientStatus,
         lastReply: null,
         attempts: 0,
-        updatedAt: now,
+        updatedAt: m.now,
       })),
     );
-    await this.#db.batch([message, rows]);
+    return [
+      ...chunks(messageRows, MAX_BOUND_PARAMETERS).map((rows) => this.#db.insert(messages).values(rows)),
+      ...chunks(recipientRows, MAX_BOUND_PARAMETERS).map((rows) => this.#db.insert(recipients).values(rows)),
+    ];
+  }
+
+  /** The statements that remove a message with its recipients and attempts. */
+  deleteStatements(id: string) {
+    return [
+      this.#db.delete(deliveryAttempts).where(eq(deliveryAttempts.messageId, id)),
+      this.#db.delete(recipients).where(eq(recipients.messageId, id)),
+      this.#db.delete(messages).where(eq(messages.id, id)),
+    ];
   }
 
   async delete(id: string): Promise<MessageRow | null> {
@@ -157,20 +180,17 @@ export class DbMessageStore {
         })
         .where(and(eq(recipients.messageId, id), eq(recipients.position, o.position))),
     );
-    const log = outcomes.length
-      ? [
-          this.#db.insert(deliveryAttempts).values(
-            outcomes.map((o) => ({
-              messageId: id,
-              recipient: o.recipient,
-              relay,
-              status: o.status,
-              reply: o.reply,
-              at: now,
-            })),
-          ),
-        ]
-      : [];
+    const log = chunks(
+      outcomes.map((o) => ({
+        messageId: id,
+        recipient: o.recipient,
+        relay,
+        status: o.status,
+        reply: o.reply,
+        at: now,
+      })),
+      MAX_BOUND_PARAMETERS,
+    ).map((rows) => this.#db.insert(deliveryAttempts).values(rows));
     const message = this.#db
       .update(messages)
       .set({
@@ -275,4 +295,16 @@ export class DbMessageStore {
     ]);
     return released[0] ?? null;
   }
+}
+
+/** D1 binds at most 100 parameters per statement. */
+const MAX_BOUND_PARAMETERS = 100;
+
+/** Groups rows so that rows x columns stays within `limit` bound parameters. */
+function chunks<T extends object>(rows: T[], limit: number): T[][] {
+  if (rows.length === 0) return [];
+  const perStatement = Math.max(1, Math.floor(limit / Object.keys(rows[0]!).length));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += perStatement) out.push(rows.slice(i, i + perStatement));
+  return out;
 }
