@@ -125,3 +125,31 @@ export const deliveryAttempts = sqliteTable(
   },
   (t) => [index("attempts_message").on(t.messageId, t.at)],
 );
+
+/**
+ * Idempotency-Key answers (POST /v1/messages, /v1/messages/batch, RPC send), per account for 24 h.
+ * A row is pending while its first request runs (token = that request's), then holds the answer
+ * that every retry with the same key and body gets back.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    /** Whose key it is: `account:<id>`, `login:<name>` or `client:<address>`. */
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 (hex) of what was asked: route, content type, query and body. */
+    requestHash: text("request_hash").notNull(),
+    /** The request that owns a pending row; only it may complete or release it. */
+    token: text("token").notNull(),
+    state: text("state", { enum: ["pending", "done"] }).notNull(),
+    /** A pending row whose request died is taken over after this. */
+    lockedUntil: integer("locked_until").notNull(),
+    status: integer("status"),
+    /** JSON object of the answer's headers. */
+    headers: text("headers"),
+    body: text("body"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_expiry").on(t.expiresAt)],
+);

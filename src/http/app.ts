@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { clientInfo } from "./client-info.ts";
+import { openApiDocument, REFERENCE_PAGE } from "./openapi/document.ts";
 import { ProblemError, problemResponse } from "./problem.ts";
 import { adminAccounts } from "./routes/admin-accounts.ts";
 import { requireAdmin } from "./routes/admin-auth.ts";
@@ -36,6 +37,9 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
   app.route("/v1/admin/maps", adminMaps);
   app.route("/v1/admin/settings", adminSettings);
   app.route("/v1/admin/queue", adminQueue);
+
+  app.get("/openapi.json", openApiDocument(app));
+  app.get("/reference", (c) => c.html(REFERENCE_PAGE));
 
   app.notFound(() => problemResponse({ slug: "not-found", title: "Not found", status: 404 }));
 

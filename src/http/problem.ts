@@ -16,7 +16,8 @@ export interface Problem {
 
 export const PROBLEM_BASE = "https://postern.dev/problems/";
 
-export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
+/** The problem+json object (RFC 9457 members plus smtp_status / smtp_reply). */
+export function problemBody(problem: Problem): Record<string, unknown> {
   const body: Record<string, unknown> = {
     type: PROBLEM_BASE + problem.slug,
     title: problem.title,
@@ -26,7 +27,11 @@ export function problemResponse(problem: Problem, headers: Record<string, string
   if (problem.smtpStatus !== undefined) body.smtp_status = problem.smtpStatus;
   if (problem.smtpReply !== undefined) body.smtp_reply = problem.smtpReply;
   Object.assign(body, problem.extra);
-  return new Response(JSON.stringify(body), {
+  return body;
+}
+
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(problemBody(problem)), {
     status: problem.status,
     headers: { "content-type": "application/problem+json", ...headers },
   });

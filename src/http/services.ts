@@ -10,11 +10,14 @@ import type { DbAccountStore } from "../db/account-store.ts";
 import type { DbMapStore } from "../db/map-store.ts";
 import type { DbMessageStore } from "../db/message-store.ts";
 import type { DbSettingsStore } from "../db/settings-store.ts";
+import type { DbSubmissionStore } from "../db/submission-store.ts";
 
 export interface Services {
   accounts: DbAccountStore;
   maps: DbMapStore;
   messages: DbMessageStore;
+  /** Accepting messages (batches, idempotency keys): one atomic write. */
+  submissions: DbSubmissionStore;
   settingsStore: DbSettingsStore;
   bodies: BodyStore;
   queue: DeliveryQueue;

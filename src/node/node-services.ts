@@ -12,6 +12,7 @@ import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
 import { DbSettingsStore } from "../db/settings-store.ts";
+import { DbSubmissionStore } from "../db/submission-store.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
 import type { Services } from "../http/services.ts";
@@ -49,6 +50,7 @@ export interface NodeServices {
 
 export const DATABASE_FILE = "postern.db";
 export const BODIES_DIR = "bodies";
+const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 
 /**
  * Locks the data folder, opens and migrates the database, drops the leases a killed predecessor
@@ -95,6 +97,7 @@ async function assemble(
     accounts: new DbAccountStore(db),
     maps,
     messages,
+    submissions: new DbSubmissionStore(db),
     settingsStore,
     bodies,
     queue,
@@ -113,6 +116,14 @@ async function assemble(
   if (lock.recovered) master.warn(`warning: ${config.dataDir} was not closed cleanly; recovering`);
   if (released > 0) master.info(`released ${released} delivery lease(s) of a previous process`);
 
+  // Expired Idempotency-Key answers are deleted here, as the cron sweeper does on Workers.
+  const sweeper = setInterval(() => {
+    services.submissions.idempotency
+      .sweep(Date.now())
+      .catch((error) => master.warn(`warning: sweeping idempotency keys: ${(error as Error).message}`));
+  }, IDEMPOTENCY_SWEEP_MS);
+  sweeper.unref();
+
   let closed: Promise<void> | null = null;
   return {
     services,
@@ -121,6 +132,7 @@ async function assemble(
     bodies,
     close: () => {
       closed ??= (async () => {
+        clearInterval(sweeper);
         await queue.stop();
         database.close();
         await lock.release();

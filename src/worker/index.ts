@@ -20,6 +20,8 @@ export async function sweep(env: Env, now = Date.now()): Promise<string[]> {
     await services.queue.enqueue(overdue);
     services.logger.info(`requeued ${overdue.length} overdue message(s)`);
   }
+  const expired = await services.submissions.idempotency.sweep(now);
+  if (expired) services.logger.info(`removed ${expired} expired idempotency key(s)`);
   return overdue;
 }
 

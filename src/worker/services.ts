@@ -9,6 +9,7 @@ import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
 import { DbSettingsStore } from "../db/settings-store.ts";
+import { DbSubmissionStore } from "../db/submission-store.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
 import type { Services } from "../http/services.ts";
 import { connectSocket } from "./connect-socket.ts";
@@ -29,6 +30,7 @@ export function workerServices(env: Env, program = "postern/http"): Services {
     accounts: new DbAccountStore(db),
     maps,
     messages: new DbMessageStore(db),
+    submissions: new DbSubmissionStore(db),
     settingsStore,
     bodies: new R2BodyStore(env.BODIES),
     queue: new CloudflareDeliveryQueue(env.DELIVERY),
