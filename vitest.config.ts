@@ -36,6 +36,33 @@ export default defineConfig({
                 TEST_SMARTHOST: inject<string>("smarthost"),
                 TEST_DOVECOT: inject<string>("dovecot"),
               },
+              // A second Worker calling Postern over real service bindings (test/worker/rpc.test.ts).
+              // The Worker under test runs as the pool's runner, "vitest-plugin-runner-<project>".
+              serviceBindings: { CLIENT_APP: "client-app" },
+              workers: [
+                {
+                  name: "client-app",
+                  modules: true,
+                  scriptPath: path.resolve("test/worker/client-app/index.js"),
+                  compatibilityDate: "2026-10-01",
+                  serviceBindings: {
+                    POSTERN: {
+                      name: "vitest-plugin-runner-workers",
+                      entrypoint: "PosternService",
+                      props: { account: "rpc-app@example.com" },
+                    },
+                    POSTERN_UNKNOWN: {
+                      name: "vitest-plugin-runner-workers",
+                      entrypoint: "PosternService",
+                      props: { account: "nobody@example.com" },
+                    },
+                    POSTERN_UNCONFIGURED: {
+                      name: "vitest-plugin-runner-workers",
+                      entrypoint: "PosternService",
+                    },
+                  },
+                },
+              ],
             },
           })),
         ],

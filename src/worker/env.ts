@@ -27,6 +27,8 @@ declare global {
       TEST_MIGRATIONS?: unknown;
       TEST_SMARTHOST?: string;
       TEST_DOVECOT?: string;
+      /** The client-app Worker of the RPC tests (vitest.config.ts). */
+      CLIENT_APP?: Fetcher;
     }
   }
 }

@@ -1,10 +1,13 @@
-// The Workers entry: the HTTP API, the delivery queue consumer and the sweeper.
+// The Workers entry: the HTTP API, the RPC entrypoint (PosternService), the delivery queue
+// consumer and the sweeper.
 import { createApp } from "../http/app.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
 import type { DeliveryJob, Env } from "./env.ts";
 import { workerServices } from "./services.ts";
 
 const app = createApp((env) => workerServices(env as Env));
+
+export { PosternService } from "./postern-entrypoint.ts";
 
 /** A due message left unqueued this long (its queue job lost) is queued again by the sweeper. */
 const SWEEP_GRACE_MS = 2 * 60_000;
