@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { isParameterName, PARAMETERS, type ParameterName } from "../../core/config/parameters.ts";
 import { validateParameter } from "../../core/config/validate-parameter.ts";
+import { describeAdmin } from "../openapi/describe.ts";
 import { ProblemError } from "../problem.ts";
 import type { AppEnv } from "../services.ts";
 import { parseJson } from "./parse-json.ts";
@@ -17,24 +18,28 @@ const body = z.object({
 
 export const adminSettings = new Hono<AppEnv>();
 
-adminSettings.get("/", async (c) => {
-  const settings = c.get("requestSettings");
-  const overrides = await c.get("services").settingsStore.load();
-  const parameters = Object.fromEntries(
-    (Object.keys(PARAMETERS) as ParameterName[]).map((name) => [
-      name,
-      {
-        value: settings.raw(name),
-        expanded: settings.get(name),
-        default: PARAMETERS[name].default,
-        overridden: overrides[name] !== undefined,
-      },
-    ]),
-  );
-  return c.json({ parameters });
-});
+adminSettings.get(
+  "/",
+  describeAdmin("listSettings", "Every parameter with its value and default (postconf)"),
+  async (c) => {
+    const settings = c.get("requestSettings");
+    const overrides = await c.get("services").settingsStore.load();
+    const parameters = Object.fromEntries(
+      (Object.keys(PARAMETERS) as ParameterName[]).map((name) => [
+        name,
+        {
+          value: settings.raw(name),
+          expanded: settings.get(name),
+          default: PARAMETERS[name].default,
+          overridden: overrides[name] !== undefined,
+        },
+      ]),
+    );
+    return c.json({ parameters });
+  },
+);
 
-adminSettings.put("/:name", async (c) => {
+adminSettings.put("/:name", describeAdmin("setSetting", "Set a parameter (postconf -e)", body), async (c) => {
   const name = parameterName(c.req.param("name"));
   const { value } = await parseJson(c.req.raw, body);
   const problem = validateParameter(name, value.trim());
@@ -49,11 +54,15 @@ adminSettings.put("/:name", async (c) => {
   return c.json({ name, value: value.trim() });
 });
 
-adminSettings.delete("/:name", async (c) => {
-  const name = parameterName(c.req.param("name"));
-  await c.get("services").settingsStore.delete(name);
-  return c.json({ name, value: PARAMETERS[name].default });
-});
+adminSettings.delete(
+  "/:name",
+  describeAdmin("resetSetting", "Back to the default (postconf -X)"),
+  async (c) => {
+    const name = parameterName(c.req.param("name"));
+    await c.get("services").settingsStore.delete(name);
+    return c.json({ name, value: PARAMETERS[name].default });
+  },
+);
 
 function parameterName(name: string): ParameterName {
   if (!isParameterName(name)) {

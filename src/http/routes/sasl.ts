@@ -10,6 +10,7 @@ import { issueSessionToken } from "../../core/auth/session-token.ts";
 import { base64ToBytes, bytesToBase64 } from "../../core/encoding/base64.ts";
 import { printable } from "../../core/printable.ts";
 import { logAuthFailure } from "../auth-log.ts";
+import { describeSasl } from "../openapi/describe.ts";
 import { ProblemError } from "../problem.ts";
 import { saslContext } from "../sasl-context.ts";
 import { mechanismRefusal, offeredNames } from "../sasl-policy.ts";
@@ -30,7 +31,7 @@ const stepBody = z.object({
 
 export const saslRoutes = new Hono<AppEnv>();
 
-saslRoutes.get("/", async (c) => {
+saslRoutes.get("/", describeSasl.list, async (c) => {
   const tls = isConfidential(new URL(c.req.url));
   const settings = c.get("requestSettings");
   const { backend } = saslContext(c.get("services"), settings, c.get("client"), tls);
@@ -41,7 +42,7 @@ saslRoutes.get("/", async (c) => {
   });
 });
 
-saslRoutes.post("/", async (c) => {
+saslRoutes.post("/", describeSasl.step(stepBody), async (c) => {
   const services = c.get("services");
   const settings = c.get("requestSettings");
   const client = c.get("client");
