@@ -4,6 +4,8 @@
 // folder so nothing of yours is touched) and the test smarthost process as the SMTP sink, then:
 //   accept:  POST /v1/messages with 2 KB messages at several concurrency levels, repeated;
 //            accepted messages/s and p50/p99 latency (delivery to the sink runs meanwhile);
+//   batch:   POST /v1/messages/batch with 100 messages of the same size per request, at 1 and 4
+//            requests in flight; accepted messages/s and p50/p99 latency per request;
 //   deliver: a backlog of deferred messages flushed at once (postqueue -f); delivered messages/s
 //            until the sink has counted all of them.
 // Loopback only; every loop is bounded in count and time.
@@ -20,9 +22,12 @@ const LEVELS = [1, 8, 32];
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 300);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
+const BATCH_SIZE = 100;
+const BATCH_LEVELS = [1, 4];
 const SASL_EXCHANGES = Number(process.env.BENCH_SASL_EXCHANGES ?? 200);
-/** Which parts to run: accept, deliver, sasl (comma-separated; all by default). */
-const PHASES = new Set((process.env.BENCH_PHASES ?? "accept,deliver,sasl").split(","));
+/** Which parts to run: accept, batch, deliver, sasl (comma-separated; all by default). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "accept,batch,deliver,sasl").split(","));
 const PHASE_LIMIT_MS = 120_000;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -35,16 +40,26 @@ const postconf = async (gateway: RunningGateway, values: Record<string, string>)
 const authorization = `Basic ${Buffer.from(`${LOGIN}:${PASSWORD}`).toString("base64")}`;
 const TEXT = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(34); // ~2 KB message
 
+const benchMessage = (i: number) => ({
+  from: LOGIN,
+  to: [`rcpt${i % 64}@example.net`],
+  subject: `bench ${i}`,
+  text: TEXT,
+});
+
 function submit(url: string, i: number): Promise<Response> {
   return fetch(`${url}/v1/messages`, {
     method: "POST",
     headers: { authorization, "content-type": "application/json" },
-    body: JSON.stringify({
-      from: LOGIN,
-      to: [`rcpt${i % 64}@example.net`],
-      subject: `bench ${i}`,
-      text: TEXT,
-    }),
+    body: JSON.stringify(benchMessage(i)),
+  });
+}
+
+function submitBatch(url: string, first: number): Promise<Response> {
+  return fetch(`${url}/v1/messages/batch`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/json" },
+    body: JSON.stringify(Array.from({ length: BATCH_SIZE }, (_, k) => benchMessage(first + k))),
   });
 }
 
@@ -75,6 +90,42 @@ async function acceptRun(url: string, concurrency: number, total: number) {
     accepted: latencies.length,
     errors,
     per_second: round(latencies.length / seconds),
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+  };
+}
+
+async function batchRun(url: string, concurrency: number, total: number) {
+  const latencies: number[] = [];
+  let issued = 0;
+  let accepted = 0;
+  let errors = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (issued < total && performance.now() - started < PHASE_LIMIT_MS) {
+      const i = issued++;
+      const t0 = performance.now();
+      const res = await submitBatch(url, i * BATCH_SIZE);
+      if (res.status !== 200) {
+        await res.arrayBuffer();
+        errors += BATCH_SIZE;
+        continue;
+      }
+      const { results } = (await res.json()) as { results: { status: number }[] };
+      latencies.push(performance.now() - t0);
+      const ok = results.filter((r) => r.status === 202).length;
+      accepted += ok;
+      errors += results.length - ok;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    accepted,
+    errors,
+    per_second: round(accepted / seconds),
     p50_ms: round(percentile(latencies, 50)),
     p99_ms: round(percentile(latencies, 99)),
   };
@@ -126,7 +177,28 @@ async function main(): Promise<void> {
         runs,
       };
     }
-    const submitted = 20 + Object.keys(accept).length * REPETITIONS * REQUESTS;
+    const batch: Record<string, unknown> = {};
+    for (const concurrency of PHASES.has("batch") ? BATCH_LEVELS : []) {
+      const runs = [];
+      for (let r = 0; r < REPETITIONS; r++) {
+        runs.push(await batchRun(url, concurrency, BATCHES));
+        log(`batch c=${concurrency} run ${r + 1}: ${JSON.stringify(runs.at(-1))}`);
+      }
+      batch[`c${concurrency}`] = {
+        concurrency,
+        batch_size: BATCH_SIZE,
+        messages_per_second: round(median(runs.map((r) => r.per_second))),
+        p50_ms_per_request: round(median(runs.map((r) => r.p50_ms))),
+        p99_ms_per_request: round(median(runs.map((r) => r.p99_ms))),
+        errors: runs.reduce((n, r) => n + r.errors, 0),
+        runs,
+      };
+    }
+    const batched = Object.values(batch).reduce(
+      (n: number, b) => n + (b as { runs: { accepted: number }[] }).runs.reduce((m, r) => m + r.accepted, 0),
+      0,
+    );
+    const submitted = 20 + Object.keys(accept).length * REPETITIONS * REQUESTS + batched;
     const drained = await waitForCount(countFile, submitted, PHASE_LIMIT_MS);
     log(
       `sink has ${sinkCount(countFile)} of ${submitted} after the accept phase (${drained ? "drained" : "not drained"})`,
@@ -176,6 +248,7 @@ async function main(): Promise<void> {
           runtime: "wrangler dev (workerd, local D1/R2/Queues), loopback, message 2 KB",
           repetitions: REPETITIONS,
           accept,
+          batch,
           delivery: { messages_per_second: round(median(delivery.map((d) => d.per_second))), runs: delivery },
           sasl,
         },

@@ -76,7 +76,8 @@ function refuse(
   };
 }
 
-function memoized(open: (spec: string) => LookupTable): (spec: string) => LookupTable {
+/** Tables whose answers are remembered: one lookup per key for as long as the opener lives. */
+export function memoized(open: (spec: string) => LookupTable): (spec: string) => LookupTable {
   const tables = new Map<string, LookupTable>();
   return (spec) => {
     let table = tables.get(spec);

@@ -3,6 +3,7 @@
 
 import type { Settings } from "../../core/config/settings.ts";
 import { newQueueId } from "../../core/ids.ts";
+import type { TableOpener } from "../../core/ports.ts";
 import { printable } from "../../core/printable.ts";
 import type { AcceptRecord } from "../../core/submission/accept.ts";
 import { authorizeSubmission } from "../../core/submission/authorize.ts";
@@ -21,6 +22,8 @@ export interface SubmitContext {
   challenge: Challenge;
   /** For log lines: HTTP, or RPC for service bindings. */
   proto: string;
+  /** Lookup tables for this request; default services.openTable. */
+  openTable?: TableOpener;
 }
 
 export type Decision = { ok: true; record: AcceptRecord } | { ok: false; error: ProblemError };
@@ -47,7 +50,7 @@ export async function decide(prepared: Prepared, ctx: SubmitContext): Promise<De
     sasl: sasl && { username: sasl.username, method: sasl.method },
     sender: prepared.mailFrom,
     recipients: prepared.recipients,
-    openTable: (spec) => services.openTable(spec),
+    openTable: ctx.openTable ?? ((spec) => services.openTable(spec)),
   });
   if (!verdict.ok) {
     services.logger.info(

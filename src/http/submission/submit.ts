@@ -4,6 +4,7 @@
 import { printable } from "../../core/printable.ts";
 import type { AcceptRecord } from "../../core/submission/accept.ts";
 import { acceptMany } from "../../core/submission/accept-many.ts";
+import { memoized } from "../../core/submission/authorize.ts";
 import { describeClient } from "../client-info.ts";
 import { ProblemError } from "../problem.ts";
 import { accepted, type HttpAnswer, type Outcome, refused, toStored } from "./answer.ts";
@@ -25,6 +26,10 @@ export async function submitMessages(
 ): Promise<Submitted> {
   const outcomes: Outcome[] = [];
   const records: AcceptRecord[] = [];
+  // The messages of one request see one snapshot of the tables: a batch from one sender asks
+  // smtpd_sender_login_maps once, not once per message.
+  const tables = memoized((spec) => ctx.services.openTable(spec));
+  ctx = { ...ctx, openTable: tables };
   for (const item of items) {
     if (item instanceof ProblemError) {
       outcomes.push(refused(item));
