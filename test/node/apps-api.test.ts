@@ -188,6 +188,6 @@ describe("OpenAPI document", () => {
     const res = await fetch(`${server.url}/reference`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
-    expect(await res.text()).toContain('data-url="/openapi.json"');
+    expect(await res.text()).toContain('createApiReference("#app", { url: "/openapi.json" })');
   });
 });

@@ -69,8 +69,9 @@ export const REFERENCE_PAGE = `<!doctype html>
 <title>Postern API reference</title>
 </head>
 <body>
-<script id="api-reference" data-url="/openapi.json"></script>
+<div id="app"></div>
 <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1"></script>
+<script>Scalar.createApiReference("#app", { url: "/openapi.json" });</script>
 </body>
 </html>
 `;
