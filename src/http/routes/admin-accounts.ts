@@ -44,88 +44,83 @@ const updateBody = z.object({
   note: z.string().max(500).nullable().optional(),
 });
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = {
+  list: describeAdmin("listAccounts", "List accounts"),
+  create: describeAdmin("createAccount", "Create an account (saslpasswd2 -c)", createBody, 201),
+  show: describeAdmin("getAccount", "Show an account"),
+  update: describeAdmin("updateAccount", "Change password, disable, note", updateBody),
+  remove: describeAdmin("deleteAccount", "Delete an account (saslpasswd2 -d)"),
+};
+
 export const adminAccounts = new Hono<AppEnv>();
 
-adminAccounts.get("/", describeAdmin("listAccounts", "List accounts"), async (c) =>
-  c.json({ accounts: await c.get("services").accounts.list() }),
-);
+adminAccounts.get("/", doc.list, async (c) => c.json({ accounts: await c.get("services").accounts.list() }));
 
-adminAccounts.post(
-  "/",
-  describeAdmin("createAccount", "Create an account (saslpasswd2 -c)", createBody, 201),
-  async (c) => {
-    const services = c.get("services");
-    const body = await parseJson(c.req.raw, createBody);
-    const generated = body.password === undefined ? generatePassword() : null;
-    const secret = body.password ?? generated!;
-    const credential = await deriveCredentialRecord(secret, { iterations: body.iterations });
-    const fullLogin = withRealm(body.login, c.get("requestSettings"));
-    const sharedSecret = body.shared_secret ? await sealShared(services, fullLogin, secret) : null;
-    const account = await services.accounts.create({
-      login: fullLogin,
-      credential,
-      sharedSecret,
-      note: body.note ?? null,
+adminAccounts.post("/", doc.create, async (c) => {
+  const services = c.get("services");
+  const body = await parseJson(c.req.raw, createBody);
+  const generated = body.password === undefined ? generatePassword() : null;
+  const secret = body.password ?? generated!;
+  const credential = await deriveCredentialRecord(secret, { iterations: body.iterations });
+  const fullLogin = withRealm(body.login, c.get("requestSettings"));
+  const sharedSecret = body.shared_secret ? await sealShared(services, fullLogin, secret) : null;
+  const account = await services.accounts.create({
+    login: fullLogin,
+    credential,
+    sharedSecret,
+    note: body.note ?? null,
+  });
+  if (!account) {
+    throw new ProblemError({
+      slug: "conflict",
+      title: "Login exists",
+      status: 409,
+      detail: `${fullLogin} exists`,
     });
-    if (!account) {
-      throw new ProblemError({
-        slug: "conflict",
-        title: "Login exists",
-        status: 409,
-        detail: `${fullLogin} exists`,
-      });
-    }
-    return c.json({ ...account, ...(generated ? { password: generated } : {}) }, 201);
-  },
-);
+  }
+  return c.json({ ...account, ...(generated ? { password: generated } : {}) }, 201);
+});
 
-adminAccounts.get("/:login", describeAdmin("getAccount", "Show an account"), async (c) => {
+adminAccounts.get("/:login", doc.show, async (c) => {
   const account = await c.get("services").accounts.find(c.req.param("login"));
   if (!account) throw notFound();
   return c.json(account);
 });
 
-adminAccounts.patch(
-  "/:login",
-  describeAdmin("updateAccount", "Change password, disable, note", updateBody),
-  async (c) => {
-    const services = c.get("services");
-    const body = await parseJson(c.req.raw, updateBody);
-    const existing = await services.accounts.find(c.req.param("login"));
-    if (!existing) throw notFound();
-    if (body.shared_secret && !body.password) {
-      throw new ProblemError({
-        slug: "invalid-request",
-        title: "Password required",
-        status: 422,
-        detail: "shared_secret needs the password in the same request: only the SCRAM keys are stored",
-      });
-    }
-    let change: Parameters<typeof services.accounts.update>[1] = { disabled: body.disabled, note: body.note };
-    if (body.password) {
-      const credential = await deriveCredentialRecord(body.password, { iterations: body.iterations });
-      // A new password replaces the shared secret too: kept (re-sealed) only when asked for again.
-      const sharedSecret = body.shared_secret
-        ? await sealShared(services, existing.login, body.password)
-        : null;
-      change = { ...change, credential, sharedSecret };
-    } else if (body.shared_secret === false) {
-      change = { ...change, sharedSecret: null };
-    }
-    return c.json(await services.accounts.update(existing.id, change));
-  },
-);
+adminAccounts.patch("/:login", doc.update, async (c) => {
+  const services = c.get("services");
+  const body = await parseJson(c.req.raw, updateBody);
+  const existing = await services.accounts.find(c.req.param("login"));
+  if (!existing) throw notFound();
+  if (body.shared_secret && !body.password) {
+    throw new ProblemError({
+      slug: "invalid-request",
+      title: "Password required",
+      status: 422,
+      detail: "shared_secret needs the password in the same request: only the SCRAM keys are stored",
+    });
+  }
+  let change: Parameters<typeof services.accounts.update>[1] = { disabled: body.disabled, note: body.note };
+  if (body.password) {
+    const credential = await deriveCredentialRecord(body.password, { iterations: body.iterations });
+    // A new password replaces the shared secret too: kept (re-sealed) only when asked for again.
+    const sharedSecret = body.shared_secret
+      ? await sealShared(services, existing.login, body.password)
+      : null;
+    change = { ...change, credential, sharedSecret };
+  } else if (body.shared_secret === false) {
+    change = { ...change, sharedSecret: null };
+  }
+  return c.json(await services.accounts.update(existing.id, change));
+});
 
-adminAccounts.delete(
-  "/:login",
-  describeAdmin("deleteAccount", "Delete an account (saslpasswd2 -d)"),
-  async (c) => {
-    const services = c.get("services");
-    const existing = await services.accounts.find(c.req.param("login"));
-    if (!existing || !(await services.accounts.delete(existing.id))) throw notFound();
-    return c.body(null, 204);
-  },
-);
+adminAccounts.delete("/:login", doc.remove, async (c) => {
+  const services = c.get("services");
+  const existing = await services.accounts.find(c.req.param("login"));
+  if (!existing || !(await services.accounts.delete(existing.id))) throw notFound();
+  return c.body(null, 204);
+});
 
 async function sealShared(
   services: AppEnv["Variables"]["services"],

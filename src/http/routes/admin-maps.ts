@@ -18,6 +18,13 @@ const entryBody = z.object({
   secret: z.boolean().optional(),
 });
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = {
+  list: describeAdmin("listMapEntries", "List a lookup table (postmap -s)"),
+  set: describeAdmin("setMapEntry", "Set a lookup table entry", entryBody),
+  remove: describeAdmin("deleteMapEntry", "Delete a lookup table entry (postmap -d)"),
+};
+
 export const adminMaps = new Hono<AppEnv>();
 
 adminMaps.use("/:table/*", async (c, next) => {
@@ -32,7 +39,7 @@ adminMaps.use("/:table/*", async (c, next) => {
   await next();
 });
 
-adminMaps.get("/:table", describeAdmin("listMapEntries", "List a lookup table (postmap -s)"), async (c) => {
+adminMaps.get("/:table", doc.list, async (c) => {
   if (!TABLE_NAME.test(c.req.param("table")))
     throw new ProblemError({ slug: "not-found", title: "Not found", status: 404 });
   return c.json({
@@ -41,40 +48,32 @@ adminMaps.get("/:table", describeAdmin("listMapEntries", "List a lookup table (p
   });
 });
 
-adminMaps.put(
-  "/:table/:key",
-  describeAdmin("setMapEntry", "Set a lookup table entry", entryBody),
-  async (c) => {
-    const table = c.req.param("table");
-    const key = decodeURIComponent(c.req.param("key"));
-    if (key.length === 0 || key.length > 512 || /[\x00-\x20\x7f]/.test(key)) {
-      throw new ProblemError({
-        slug: "invalid-request",
-        title: "Invalid key",
-        status: 422,
-        detail: "keys have no spaces or control characters",
-      });
-    }
-    const body = await parseJson(c.req.raw, entryBody);
-    const secret =
-      body.secret === true || isPasswordTable(table, c.get("requestSettings").get("smtp_sasl_password_maps"));
-    await c.get("services").maps.set(table, key, body.value, secret);
-    return c.json({ table, key: key.toLowerCase(), secret }, 200);
-  },
-);
+adminMaps.put("/:table/:key", doc.set, async (c) => {
+  const table = c.req.param("table");
+  const key = decodeURIComponent(c.req.param("key"));
+  if (key.length === 0 || key.length > 512 || /[\x00-\x20\x7f]/.test(key)) {
+    throw new ProblemError({
+      slug: "invalid-request",
+      title: "Invalid key",
+      status: 422,
+      detail: "keys have no spaces or control characters",
+    });
+  }
+  const body = await parseJson(c.req.raw, entryBody);
+  const secret =
+    body.secret === true || isPasswordTable(table, c.get("requestSettings").get("smtp_sasl_password_maps"));
+  await c.get("services").maps.set(table, key, body.value, secret);
+  return c.json({ table, key: key.toLowerCase(), secret }, 200);
+});
 
-adminMaps.delete(
-  "/:table/:key",
-  describeAdmin("deleteMapEntry", "Delete a lookup table entry (postmap -d)"),
-  async (c) => {
-    const deleted = await c
-      .get("services")
-      .maps.delete(c.req.param("table"), decodeURIComponent(c.req.param("key")));
-    if (!deleted)
-      throw new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail: "No such entry" });
-    return c.body(null, 204);
-  },
-);
+adminMaps.delete("/:table/:key", doc.remove, async (c) => {
+  const deleted = await c
+    .get("services")
+    .maps.delete(c.req.param("table"), decodeURIComponent(c.req.param("key")));
+  if (!deleted)
+    throw new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail: "No such entry" });
+  return c.body(null, 204);
+});
 
 /** d1: on Workers; sqlite: names the same store-backed tables on Node. */
 function isPasswordTable(table: string, passwordMaps: string): boolean {

@@ -7,9 +7,18 @@ import { describeAdmin } from "../openapi/describe.ts";
 import { ProblemError } from "../problem.ts";
 import type { AppEnv } from "../services.ts";
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = {
+  list: describeAdmin("listQueue", "List messages by state (mailq)"),
+  flush: describeAdmin("flushQueue", "Retry deferred mail now (postqueue -f)"),
+  show: describeAdmin("getQueuedMessage", "Show a message with its attempts"),
+  release: describeAdmin("releaseMessage", "Release a held message (postsuper -H)"),
+  remove: describeAdmin("deleteMessage", "Delete a message (postsuper -d)"),
+};
+
 export const adminQueue = new Hono<AppEnv>();
 
-adminQueue.get("/", describeAdmin("listQueue", "List messages by state (mailq)"), async (c) => {
+adminQueue.get("/", doc.list, async (c) => {
   const state = c.req.query("state") ?? "queued";
   if (!(messageStates as readonly string[]).includes(state)) {
     throw new ProblemError({
@@ -35,18 +44,14 @@ adminQueue.get("/", describeAdmin("listQueue", "List messages by state (mailq)")
   });
 });
 
-adminQueue.post(
-  "/flush",
-  describeAdmin("flushQueue", "Retry deferred mail now (postqueue -f)"),
-  async (c) => {
-    const services = c.get("services");
-    const ids = await services.messages.makeDueNow(Date.now(), 1000);
-    if (ids.length) await services.queue.enqueue(ids);
-    return c.json({ flushed: ids.length });
-  },
-);
+adminQueue.post("/flush", doc.flush, async (c) => {
+  const services = c.get("services");
+  const ids = await services.messages.makeDueNow(Date.now(), 1000);
+  if (ids.length) await services.queue.enqueue(ids);
+  return c.json({ flushed: ids.length });
+});
 
-adminQueue.get("/:id", describeAdmin("getQueuedMessage", "Show a message with its attempts"), async (c) => {
+adminQueue.get("/:id", doc.show, async (c) => {
   const services = c.get("services");
   const view = await services.messages.view(c.req.param("id"));
   if (!view) throw notFound();
@@ -59,26 +64,22 @@ adminQueue.get("/:id", describeAdmin("getQueuedMessage", "Show a message with it
   });
 });
 
-adminQueue.post(
-  "/:id/release",
-  describeAdmin("releaseMessage", "Release a held message (postsuper -H)"),
-  async (c) => {
-    const services = c.get("services");
-    const released = await services.messages.releaseHeld(c.req.param("id"), Date.now());
-    if (!released)
-      throw new ProblemError({
-        slug: "not-held",
-        title: "Not held",
-        status: 409,
-        detail: "The message is not on hold",
-      });
-    await services.queue.enqueue([released.id]);
-    services.logger.info(`${released.id}: released from hold`);
-    return c.json({ id: released.id, status: "queued" });
-  },
-);
+adminQueue.post("/:id/release", doc.release, async (c) => {
+  const services = c.get("services");
+  const released = await services.messages.releaseHeld(c.req.param("id"), Date.now());
+  if (!released)
+    throw new ProblemError({
+      slug: "not-held",
+      title: "Not held",
+      status: 409,
+      detail: "The message is not on hold",
+    });
+  await services.queue.enqueue([released.id]);
+  services.logger.info(`${released.id}: released from hold`);
+  return c.json({ id: released.id, status: "queued" });
+});
 
-adminQueue.delete("/:id", describeAdmin("deleteMessage", "Delete a message (postsuper -d)"), async (c) => {
+adminQueue.delete("/:id", doc.remove, async (c) => {
   const services = c.get("services");
   const deleted = await services.messages.delete(c.req.param("id"));
   if (!deleted) throw notFound();

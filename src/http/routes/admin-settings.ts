@@ -16,30 +16,33 @@ const body = z.object({
     .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "one line"),
 });
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = {
+  list: describeAdmin("listSettings", "Every parameter with its value and default (postconf)"),
+  set: describeAdmin("setSetting", "Set a parameter (postconf -e)", body),
+  reset: describeAdmin("resetSetting", "Back to the default (postconf -X)"),
+};
+
 export const adminSettings = new Hono<AppEnv>();
 
-adminSettings.get(
-  "/",
-  describeAdmin("listSettings", "Every parameter with its value and default (postconf)"),
-  async (c) => {
-    const settings = c.get("requestSettings");
-    const overrides = await c.get("services").settingsStore.load();
-    const parameters = Object.fromEntries(
-      (Object.keys(PARAMETERS) as ParameterName[]).map((name) => [
-        name,
-        {
-          value: settings.raw(name),
-          expanded: settings.get(name),
-          default: PARAMETERS[name].default,
-          overridden: overrides[name] !== undefined,
-        },
-      ]),
-    );
-    return c.json({ parameters });
-  },
-);
+adminSettings.get("/", doc.list, async (c) => {
+  const settings = c.get("requestSettings");
+  const overrides = await c.get("services").settingsStore.load();
+  const parameters = Object.fromEntries(
+    (Object.keys(PARAMETERS) as ParameterName[]).map((name) => [
+      name,
+      {
+        value: settings.raw(name),
+        expanded: settings.get(name),
+        default: PARAMETERS[name].default,
+        overridden: overrides[name] !== undefined,
+      },
+    ]),
+  );
+  return c.json({ parameters });
+});
 
-adminSettings.put("/:name", describeAdmin("setSetting", "Set a parameter (postconf -e)", body), async (c) => {
+adminSettings.put("/:name", doc.set, async (c) => {
   const name = parameterName(c.req.param("name"));
   const { value } = await parseJson(c.req.raw, body);
   const problem = validateParameter(name, value.trim());
@@ -54,15 +57,11 @@ adminSettings.put("/:name", describeAdmin("setSetting", "Set a parameter (postco
   return c.json({ name, value: value.trim() });
 });
 
-adminSettings.delete(
-  "/:name",
-  describeAdmin("resetSetting", "Back to the default (postconf -X)"),
-  async (c) => {
-    const name = parameterName(c.req.param("name"));
-    await c.get("services").settingsStore.delete(name);
-    return c.json({ name, value: PARAMETERS[name].default });
-  },
-);
+adminSettings.delete("/:name", doc.reset, async (c) => {
+  const name = parameterName(c.req.param("name"));
+  await c.get("services").settingsStore.delete(name);
+  return c.json({ name, value: PARAMETERS[name].default });
+});
 
 function parameterName(name: string): ParameterName {
   if (!isParameterName(name)) {

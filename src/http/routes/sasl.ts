@@ -29,9 +29,12 @@ const stepBody = z.object({
   service: z.enum(["smtp", "http"]).optional(),
 });
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = { list: describeSasl.list, step: describeSasl.step(stepBody) };
+
 export const saslRoutes = new Hono<AppEnv>();
 
-saslRoutes.get("/", describeSasl.list, async (c) => {
+saslRoutes.get("/", doc.list, async (c) => {
   const tls = isConfidential(new URL(c.req.url));
   const settings = c.get("requestSettings");
   const { backend } = saslContext(c.get("services"), settings, c.get("client"), tls);
@@ -42,7 +45,7 @@ saslRoutes.get("/", describeSasl.list, async (c) => {
   });
 });
 
-saslRoutes.post("/", describeSasl.step(stepBody), async (c) => {
+saslRoutes.post("/", doc.step, async (c) => {
   const services = c.get("services");
   const settings = c.get("requestSettings");
   const client = c.get("client");
