@@ -2,7 +2,6 @@
 // schemas) and GET /reference, an interactive page (Scalar, loaded from a CDN) reading it.
 import type { Handler, Hono } from "hono";
 import { type GenerateSpecOptions, generateSpecs } from "hono-openapi";
-import type { OpenAPIV3_1 } from "openapi-types";
 import type { AppEnv } from "../services.ts";
 
 /** The handler of GET /openapi.json; the document is built once per isolate, on first use. */
@@ -15,7 +14,9 @@ export function openApiDocument(app: Hono<AppEnv>): Handler<AppEnv> {
 }
 
 /** Hono's `:id` segments become `{id}` paths; OpenAPI wants each declared as a path parameter. */
-function withPathParameters(spec: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+type Document = Awaited<ReturnType<typeof generateSpecs>>;
+
+function withPathParameters(spec: Document): Document {
   for (const [route, item] of Object.entries(spec.paths ?? {})) {
     const names = [...route.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
     for (const method of ["get", "put", "post", "delete", "patch"] as const) {
