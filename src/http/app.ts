@@ -10,6 +10,7 @@ import { adminMaps } from "./routes/admin-maps.ts";
 import { adminQueue } from "./routes/admin-queue.ts";
 import { adminSettings } from "./routes/admin-settings.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { policyRoutes } from "./routes/policy.ts";
 import { saslRoutes } from "./routes/sasl.ts";
 import type { AppEnv, Services } from "./services.ts";
 
@@ -31,6 +32,7 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
 
   app.route("/v1/messages", messageRoutes);
   app.route("/v1/auth/sasl", saslRoutes);
+  app.route("/v1/policy", policyRoutes);
 
   app.use("/v1/admin/*", requireAdmin);
   app.route("/v1/admin/accounts", adminAccounts);
