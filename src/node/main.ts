@@ -9,12 +9,15 @@
 // default 2587), POSTERN_SMTPS_PORT (implicit TLS, default 2465); "off" disables one.
 // POSTERN_SMTP_MAX_CONNECTIONS (default 100). smtpd_tls_cert_file / smtpd_tls_key_file name the
 // certificate (else a self-signed one is made in the data folder); SIGHUP rereads it.
+// With postern_upstream_url set (main.cf or environment), upstream mode: only the SMTP listeners,
+// handing authentication, policy and messages to that gateway; no database, queue or HTTP API.
 import path from "node:path";
 import { parametersOf } from "../core/config/parameters-of.ts";
 import { readConfigFile } from "./config-file.ts";
 import { ensureLocalSecrets } from "./local-secrets.ts";
 import { DEFAULT_PORT, type RunningNodeServer, startNodeServer } from "./node-server.ts";
-import { DEFAULT_SMTP_PORT, DEFAULT_SMTPS_PORT } from "./smtp-listener.ts";
+import { DEFAULT_SMTP_PORT, DEFAULT_SMTPS_PORT, type SmtpListenerConfig } from "./smtp-listener.ts";
+import { startUpstreamAdapter } from "./upstream/upstream-adapter.ts";
 
 const env = process.env;
 const dataDir = path.resolve(env.POSTERN_DATA_DIR || "data");
@@ -47,28 +50,34 @@ try {
   process.exit(2);
 }
 
-// Without both secrets in the environment, the data folder keeps its own (made on first start).
-const local =
-  env.POSTERN_ADMIN_TOKEN && env.POSTERN_SECRET_KEY
-    ? { adminToken: env.POSTERN_ADMIN_TOKEN, secretKey: env.POSTERN_SECRET_KEY }
-    : ensureLocalSecrets(dataDir, (line) => console.log(`postern/master: ${line}`));
+const settingsOverrides = { ...configFile, ...parametersOf(env) };
+const smtp: SmtpListenerConfig = {
+  host: env.POSTERN_SMTP_HOST || httpHost,
+  port: portFrom("POSTERN_SMTP_PORT", DEFAULT_SMTP_PORT),
+  tlsPort: portFrom("POSTERN_SMTPS_PORT", DEFAULT_SMTPS_PORT),
+  ...(Number.isInteger(maxConnections) && maxConnections > 0 ? { maxConnections } : {}),
+};
 
-let running: RunningNodeServer;
+let running: Pick<RunningNodeServer, "smtp" | "stop">;
 try {
-  running = await startNodeServer({
-    dataDir,
-    host: httpHost,
-    port,
-    adminToken: env.POSTERN_ADMIN_TOKEN || local.adminToken,
-    secretKey: env.POSTERN_SECRET_KEY || local.secretKey,
-    settingsOverrides: { ...configFile, ...parametersOf(env) },
-    smtp: {
-      host: env.POSTERN_SMTP_HOST || httpHost,
-      port: portFrom("POSTERN_SMTP_PORT", DEFAULT_SMTP_PORT),
-      tlsPort: portFrom("POSTERN_SMTPS_PORT", DEFAULT_SMTPS_PORT),
-      ...(Number.isInteger(maxConnections) && maxConnections > 0 ? { maxConnections } : {}),
-    },
-  });
+  if (settingsOverrides.postern_upstream_url) {
+    running = await startUpstreamAdapter({ settings: settingsOverrides, dataDir, smtp });
+  } else {
+    // Without both secrets in the environment, the data folder keeps its own (made on first start).
+    const local =
+      env.POSTERN_ADMIN_TOKEN && env.POSTERN_SECRET_KEY
+        ? { adminToken: env.POSTERN_ADMIN_TOKEN, secretKey: env.POSTERN_SECRET_KEY }
+        : ensureLocalSecrets(dataDir, (line) => console.log(`postern/master: ${line}`));
+    running = await startNodeServer({
+      dataDir,
+      host: httpHost,
+      port,
+      adminToken: env.POSTERN_ADMIN_TOKEN || local.adminToken,
+      secretKey: env.POSTERN_SECRET_KEY || local.secretKey,
+      settingsOverrides,
+      smtp,
+    });
+  }
 } catch (error) {
   console.error(`postern/master: fatal: ${(error as Error).message}`);
   process.exit(1);

@@ -1,7 +1,9 @@
 // The SMTP submission listeners of the Node runtime: plain TCP with STARTTLS (587-style) and
 // implicit TLS (465-style, smtpd_tls_wrappermode). Each connection drives one sans-I/O SmtpSession
 // over the core Socket: bytes in, outputs (reply, delay, starttls, close) carried out in order.
-// Messages go through acceptMessage like HTTP submissions, so 250 means stored and queued.
+// Messages go through acceptMessage like HTTP submissions, so 250 means stored and queued. What a
+// session talks to (SASL, policy, accept) comes from an SmtpBackend: this runtime's own
+// (localSmtpBackend) or a deployed gateway's (upstream mode).
 import net from "node:net";
 import tls from "node:tls";
 import { parseDuration, type RawSettings, type Settings } from "../core/config/settings.ts";
@@ -33,6 +35,7 @@ import type { Services } from "../http/services.ts";
 import { acceptedNodeSocket, tlsExporter, tlsSocketOf } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
 import { type EnabledFilter, sharedSecretOffer } from "./shared-secret-offer.ts";
+import type { SmtpBackend } from "./smtp-backend.ts";
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
 import {
   type ClientCertPolicy,
@@ -83,15 +86,25 @@ interface Connection {
   interrupt: (() => void) | null;
 }
 
-export async function startSmtpListener(
+/** The listener over this runtime's accounts, maps, messages and queue. */
+export function startSmtpListener(
   services: Services,
+  dataDir: string,
+  config: SmtpListenerConfig = {},
+): Promise<RunningSmtpListener> {
+  return startSmtpFront(localSmtpBackend(services), dataDir, config);
+}
+
+/** The listener over any back end (`dataDir` holds the self-signed certificate, if one is made). */
+export async function startSmtpFront(
+  backend: SmtpBackend,
   dataDir: string,
   config: SmtpListenerConfig = {},
 ): Promise<RunningSmtpListener> {
   const parameters = config.parameters ?? {};
   const logger = consoleLogger("postern/smtpd");
   // `parameters` is a layer over the deployment's settings (tests and embedders use it).
-  const settings = (await services.loadSettings()).withLayer(parameters);
+  const settings = (await backend.loadSettings()).withLayer(parameters);
   const idleMs = timeoutOf(settings, "smtpd_timeout");
   const handshakeMs = timeoutOf(settings, "smtpd_starttls_timeout");
   sessionConfig(settings); // a bad value stops the start, not every connection
@@ -119,7 +132,6 @@ export async function startSmtpListener(
   const connections = new Set<Connection>();
   // Per listener process, like anvil: smtpd_client_auth_rate_limit spans connections.
   const authRate = memoryRateCounter({ now: Date.now });
-  const offerFilter = sharedSecretOffer(() => services.accounts.anySharedSecret());
   let stopping = false;
 
   const handle = (socket: net.Socket, implicitTls: boolean) => {
@@ -129,13 +141,12 @@ export async function startSmtpListener(
     connections.add(connection);
     const overLimit = connections.size > maxConnections;
     const run = overLimit
-      ? refuseBusy(socket, services, logger)
+      ? refuseBusy(socket, backend, logger)
       : serve(connection, implicitTls, {
-          services,
+          backend,
           parameters,
           logger,
           authRate,
-          offerFilter,
           idleMs,
           handshakeMs,
           secureContext: () => secureContext,
@@ -238,12 +249,10 @@ export async function startSmtpListener(
 }
 
 interface ServeOptions {
-  services: Services;
+  backend: SmtpBackend;
   parameters: RawSettings;
   logger: Logger;
   authRate: RateCounter;
-  /** Drops CRAM-MD5 / DIGEST-MD5 while no account has a shared secret. */
-  offerFilter: EnabledFilter;
   idleMs: number;
   handshakeMs: number;
   secureContext: () => tls.SecureContext;
@@ -253,7 +262,7 @@ interface ServeOptions {
 
 /** One SMTP session over one accepted connection, until it closes. */
 async function serve(connection: Connection, implicitTls: boolean, options: ServeOptions): Promise<void> {
-  const { services, logger } = options;
+  const { backend, logger } = options;
   const raw = connection.socket;
   const certPolicy = options.clientCert();
   let socket: Socket = acceptedNodeSocket(
@@ -265,13 +274,13 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
   const client: ClientInfo = { address: peerAddress(raw.remoteAddress), name: "unknown" };
   // Settings are read per connection, so `postconf -e` applies to the next session; the
   // listener's own parameters (tests, embedders) apply to SASL as to the session.
-  const settings = (await services.loadSettings()).withLayer(options.parameters);
+  const settings = (await backend.loadSettings()).withLayer(options.parameters);
   const config = sessionConfig(settings, options.parameters);
   let secure = implicitTls;
   /** What the session learns of a finished handshake; null: refused (smtpd_tls_req_ccert), closed. */
   const tlsInfo = async (): Promise<TlsInfo | null> => {
     const verdict = await clientCertVerdict(tlsSocketOf(socket), certPolicy, () =>
-      ccertLoginTable(settings, services),
+      backend.clientCertLogins(settings),
     ).catch((error: unknown): ClientCertVerdict => {
       // A table that cannot answer costs the client EXTERNAL, not the session.
       logger.warn(`warning: postern_tls_ccert_login_maps lookup failed: ${describe(error)}`);
@@ -287,16 +296,16 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
   };
   const implicitInfo = implicitTls ? await tlsInfo() : null;
   if (implicitTls && implicitInfo === null) return void (await socket.close().catch(() => {}));
-  const sasl = sessionSasl(services, settings, client, () => secure, logger, options.offerFilter);
+  const ports = backend.session({ settings, client, secure: () => secure, logger });
   const session = new SmtpSession({
     config,
     client,
     tls: implicitInfo,
     tlsAvailable: !implicitTls,
     ports: {
-      ...(config.saslAuthEnable ? { auth: sasl.port } : {}),
-      policy: restrictionPolicy(settings, (spec) => services.openTable(spec)),
-      accept: acceptPort(services, logger, client, sasl.accountOf),
+      ...(config.saslAuthEnable ? { auth: ports.auth } : {}),
+      policy: ports.policy,
+      accept: ports.accept,
       clock: { now: Date.now },
       logger,
       authRate: options.authRate,
@@ -359,7 +368,7 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
     await session.end();
   } finally {
     await socket.close().catch(() => {});
-    await sasl.close();
+    await ports.close?.();
   }
 }
 
@@ -370,8 +379,8 @@ async function shutdown(session: SmtpSession, socket: Socket, hostname: string):
 }
 
 /** Postfix's answer beyond the process limit, without a session. */
-async function refuseBusy(raw: net.Socket, services: Services, logger: Logger): Promise<void> {
-  const hostname = (await services.loadSettings()).get("myhostname");
+async function refuseBusy(raw: net.Socket, backend: SmtpBackend, logger: Logger): Promise<void> {
+  const hostname = (await backend.loadSettings()).get("myhostname");
   const address = peerAddress(raw.remoteAddress);
   logger.warn(`warning: too many connections: refusing ${address}`);
   const socket = acceptedNodeSocket(raw);
@@ -399,6 +408,25 @@ function ccertLoginTable(settings: Settings, services: Services): LookupTable | 
 function channelBinding(socket: Socket): { channelBinding?: Uint8Array } {
   const data = tlsExporter(socket);
   return data ? { channelBinding: data } : {};
+}
+
+/** The embedded back end: SASL over this runtime's accounts, its restriction lists, its queue. */
+export function localSmtpBackend(services: Services): SmtpBackend {
+  // Per listener: CRAM-MD5 / DIGEST-MD5 are dropped while no account has a shared secret.
+  const offerFilter = sharedSecretOffer(() => services.accounts.anySharedSecret());
+  return {
+    loadSettings: () => services.loadSettings(),
+    clientCertLogins: (settings) => ccertLoginTable(settings, services),
+    session({ settings, client, secure, logger }) {
+      const sasl = sessionSasl(services, settings, client, secure, logger, offerFilter);
+      return {
+        auth: sasl.port,
+        policy: restrictionPolicy(settings, (spec) => services.openTable(spec)),
+        accept: acceptPort(services, logger, client, sasl.accountOf),
+        close: () => sasl.close(),
+      };
+    },
+  };
 }
 
 interface SessionSasl {

@@ -3,6 +3,7 @@
 // safer one is documented in `postfix`.
 
 import { SMTPD_PARAMETERS } from "./smtpd-parameters.ts";
+import { UPSTREAM_PARAMETERS } from "./upstream-parameters.ts";
 
 export interface Parameter {
   readonly default: string;
@@ -162,6 +163,7 @@ export const PARAMETERS = {
   maximal_backoff_time: { default: "4000s", meaning: "Longest wait between retries." },
   maximal_queue_lifetime: { default: "5d", meaning: "After this, a still-deferred recipient is bounced." },
   ...SMTPD_PARAMETERS,
+  ...UPSTREAM_PARAMETERS,
 } as const satisfies Record<string, Parameter>;
 
 export type ParameterName = keyof typeof PARAMETERS;

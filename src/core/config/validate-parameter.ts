@@ -8,6 +8,7 @@ import { sessionConfig } from "../smtp/server/session-config.ts";
 import type { ParameterName } from "./parameters.ts";
 import { Settings } from "./settings.ts";
 import { SMTPD_PARAMETERS } from "./smtpd-parameters.ts";
+import { parseUpstreamUrl } from "./upstream-url.ts";
 
 const RESTRICTION_LISTS = new Set<ParameterName>([
   "smtpd_sender_restrictions",
@@ -31,6 +32,7 @@ const DURATIONS = new Set<ParameterName>([
   "maximal_queue_lifetime",
   "postern_verification_cache_time",
   "postern_session_token_lifetime",
+  "postern_upstream_timeout",
 ]);
 const SASL_OPTIONS = /^(?:noplaintext|noactive|nodictionary|noanonymous|mutual_auth|forward_secrecy)$/;
 
@@ -49,6 +51,9 @@ export function validateParameter(name: ParameterName, value: string): string | 
     else if (name === "relayhost" && value !== "") {
       const hop = parseNextHop(settings.get(name));
       if (!hop.ok) return hop.reason;
+    } else if (name === "postern_upstream_url" && value !== "") {
+      const url = parseUpstreamUrl(value);
+      if (!url.ok) return url.reason;
     } else if (name === "smtp_tls_security_level" && !["none", "may", "encrypt"].includes(value)) {
       return "expected none, may or encrypt (verify and secure: not yet supported)";
     } else if (name === "smtp_sasl_security_options" || name === "smtp_sasl_tls_security_options") {
