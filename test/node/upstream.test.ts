@@ -6,7 +6,7 @@
 // gateway's id, a wrong password is 535, RCPT-time refusals come from the gateway's policy in
 // Postfix's words, and a gateway that is down or silent gives 4xx with nothing lost or doubled.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -542,5 +542,70 @@ describe("upstream mode over HTTPS (a TLS proxy with a private CA in front of th
 
   it("refuses to start with plain http:// to a host that is not loopback", async () => {
     await expect(startAdapter("http://gateway.example:8787")).rejects.toThrow(/loopback/);
+  });
+});
+
+describe("main.ts in upstream mode", () => {
+  it("postern_upstream_url in main.cf: only the SMTP listeners, no database, no secrets; mail lands on the gateway", async () => {
+    const dataDir = path.join(scratch, "main-data");
+    const config = path.join(scratch, "main.cf");
+    writeFileSync(
+      config,
+      `postern_upstream_url = ${gateway.url}\nmyhostname = main.adapter.test\nsmtpd_sasl_auth_enable = yes\n`,
+    );
+    const { POSTERN_ADMIN_TOKEN: _a, POSTERN_SECRET_KEY: _s, ...env } = process.env;
+    const child = spawn(process.execPath, [path.resolve("src/node/main.ts")], {
+      env: {
+        ...env,
+        POSTERN_CONFIG: config,
+        POSTERN_DATA_DIR: dataDir,
+        POSTERN_SMTP_PORT: "0",
+        POSTERN_SMTPS_PORT: "off",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`main.ts did not start:\n${output}`)), 15_000);
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+          output += chunk;
+          const match = /smtpd listening on 127\.0\.0\.1:(\d+) \(STARTTLS\)/.exec(output);
+          // The last line of the start-up says which gateway it uses.
+          if (match && output.includes("upstream mode:")) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
+        });
+        child.once("exit", (code) => reject(new Error(`main.ts exited with ${code}:\n${output}`)));
+      });
+      expect(output).toContain(`upstream mode: authentication, policy and messages go to ${gateway.url}`);
+      const transcript = await swaks([
+        "--port",
+        String(port),
+        "--tls",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        BOB.login,
+        "--auth-password",
+        BOB.password,
+        "--from",
+        BOB.login,
+        "--to",
+        "main-rcpt@example.net",
+      ]);
+      const id = queuedAs(transcript);
+      expect(id, transcript).toBeDefined();
+      expect((await ownerView(id!, BOB)).body).toMatchObject({ id, from: BOB.login });
+      // No admin token printed, no secrets.env, no postern.db: only the self-signed certificate.
+      expect(readdirSync(dataDir)).toEqual(["tls"]);
+      expect(output).not.toMatch(/admin token/i);
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
   });
 });
