@@ -11,6 +11,7 @@ import {
   formatScramChallenge,
   parseScramAuthorization,
 } from "../core/auth/http-scram.ts";
+import { isSessionToken } from "../core/auth/session-token.ts";
 import type { Settings } from "../core/config/settings.ts";
 import type { SaslStatus } from "../core/sasl/mechanism.ts";
 import { logAuthFailure } from "./auth-log.ts";
@@ -104,8 +105,11 @@ export async function authenticateRequest(
   }
 
   if (scheme === "bearer") {
-    refuseUnlessAllowed("OAUTHBEARER", settings, tls);
-    const verified = await verifyBearerToken(header.slice(6).trim(), services, settings);
+    const token = header.slice(6).trim();
+    // A Postern session token is the outcome of a SASL exchange that policy already allowed (the
+    // SMTP adapter in upstream mode lives on them); other bearer tokens are OAUTHBEARER's.
+    if (!isSessionToken(token)) refuseUnlessAllowed("OAUTHBEARER", settings, tls);
+    const verified = await verifyBearerToken(token, services, settings);
     if (!verified.ok) {
       logAuthFailure(services, client, "OAUTHBEARER", verified.reason);
       throw authFailed(challenge);

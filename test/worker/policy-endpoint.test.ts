@@ -44,6 +44,17 @@ describe("POST /v1/policy/recipient", () => {
     expect((await decide(alice.basic, "pol-alice@example.com", "x@example.net")).decision).toBe("permit");
   });
 
+  it("a session token works though the policy leaves OAUTHBEARER out (the exchange that made it was allowed)", async () => {
+    await setParameters({ mech_list: "PLAIN SCRAM-SHA-256" });
+    try {
+      const alice = await newAccount(["pol-mech@example.com"]);
+      const token = await sessionToken(alice.login, alice.password);
+      expect((await decide(token, "pol-mech@example.com", "x@example.net")).decision).toBe("permit");
+    } finally {
+      await resetParameters(["mech_list"]);
+    }
+  });
+
   it("a sender the login does not own: reject with Postfix's 553 5.7.1", async () => {
     const alice = await newAccount(["pol-a2@example.com"]);
     await newAccount(["pol-b2@example.com"]);
