@@ -68,12 +68,28 @@ export class GatewayClient {
     }
   }
 
-  request(request: GatewayRequest): Promise<GatewayResponse> {
+  async request(request: GatewayRequest): Promise<GatewayResponse> {
     // The gateway may live under a path prefix: keep it.
     const base = this.#base.pathname.replace(/\/+$/, "");
     const target = new URL(base + request.path, this.#base);
     const body = typeof request.body === "string" ? Buffer.from(request.body) : request.body;
+    const first = await this.#attempt(request, target, body);
+    if (!(first instanceof StaleConnection)) return first;
+    // A kept-alive connection the gateway had just closed (its idle timeout raced our request):
+    // the request almost surely never reached it, so it goes again once. Messages carry an
+    // Idempotency-Key, so a gateway that keeps those answers a true repeat with the first answer.
+    const second = await this.#attempt(request, target, body);
+    if (second instanceof StaleConnection) throw second.error;
+    return second;
+  }
+
+  #attempt(
+    request: GatewayRequest,
+    target: URL,
+    body: Uint8Array | undefined,
+  ): Promise<GatewayResponse | StaleConnection> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const fail = (reason: string) =>
         reject(new GatewayUnavailable(`${request.method} ${this.origin}${target.pathname}: ${reason}`));
       const outgoing = this.#transport.request(
@@ -88,6 +104,7 @@ export class GatewayClient {
           },
         },
         (incoming) => {
+          answered = true;
           const chunks: Buffer[] = [];
           let size = 0;
           incoming.on("data", (chunk: Buffer) => {
@@ -116,6 +133,11 @@ export class GatewayClient {
       );
       outgoing.on("error", (error) => {
         clearTimeout(timer);
+        const code = (error as { code?: string }).code;
+        if (!answered && outgoing.reusedSocket && (code === "ECONNRESET" || code === "EPIPE")) {
+          const stale = `${request.method} ${this.origin}${target.pathname}: ${describe(error)}`;
+          return resolve(new StaleConnection(new GatewayUnavailable(stale)));
+        }
         fail(describe(error));
       });
       outgoing.end(body);
@@ -125,6 +147,14 @@ export class GatewayClient {
   /** Closes idle keep-alive connections (at shutdown). */
   close(): void {
     this.#agent.destroy();
+  }
+}
+
+/** A reused connection reset before any answer. */
+class StaleConnection {
+  readonly error: GatewayUnavailable;
+  constructor(error: GatewayUnavailable) {
+    this.error = error;
   }
 }
 

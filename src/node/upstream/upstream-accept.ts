@@ -45,6 +45,9 @@ export function upstreamAcceptPort(options: UpstreamAcceptOptions): AcceptPort {
           path: `/v1/messages?${query}`,
           headers: {
             "content-type": "message/rfc822",
+            // A request sent again (a kept-alive connection reset) is answered as the first one
+            // by a gateway that keeps Idempotency-Key answers.
+            "idempotency-key": `postern-smtp-${local}`,
             ...(login ? { authorization: `Bearer ${login.token}` } : {}),
           },
           body: message,
