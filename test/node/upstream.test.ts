@@ -382,6 +382,9 @@ describe("upstream mode: authentication and policy answers", () => {
     expect(offered).toContain("PLAIN");
     expect(offered.every((name) => gatewaySays.includes(name))).toBe(true);
     expect(offered.some((name) => name.endsWith("-PLUS") || name === "EXTERNAL")).toBe(false);
+    // No account keeps a shared secret: CRAM-MD5 and DIGEST-MD5 would only trap clients.
+    expect(offered).not.toContain("CRAM-MD5");
+    expect(offered).not.toContain("DIGEST-MD5");
     client.close();
   });
 

@@ -37,12 +37,17 @@ export const saslRoutes = new Hono<AppEnv>();
 saslRoutes.get("/", doc.list, async (c) => {
   const tls = isConfidential(new URL(c.req.url));
   const settings = c.get("requestSettings");
-  const { backend } = saslContext(c.get("services"), settings, c.get("client"), tls);
-  return c.json({
-    mechanisms: offeredNames(settings, tls, await backend.enabled()),
-    tls,
-    backend: backend.kind,
-  });
+  const services = c.get("services");
+  const { backend } = saslContext(services, settings, c.get("client"), tls);
+  const mechanisms = offeredNames(settings, tls, await backend.enabled());
+  // What an SMTP front (the adapter in upstream mode) announces: as the embedded listener does,
+  // CRAM-MD5 and DIGEST-MD5 only while some account keeps a shared secret, since many SMTP
+  // clients take the strongest-looking mechanism and do not fall back.
+  const sharedSecrets = backend.kind !== "postern" || (await services.accounts.anySharedSecret());
+  const smtpMechanisms = sharedSecrets
+    ? mechanisms
+    : mechanisms.filter((name) => name !== "CRAM-MD5" && name !== "DIGEST-MD5");
+  return c.json({ mechanisms, smtp_mechanisms: smtpMechanisms, tls, backend: backend.kind });
 });
 
 saslRoutes.post("/", doc.step, async (c) => {

@@ -69,7 +69,9 @@ export class GatewayMechanisms {
   async #fetch(): Promise<readonly string[]> {
     try {
       const response = await this.#gateway.request({ method: "GET", path: "/v1/auth/sasl" });
-      const names = (response.json as { mechanisms?: unknown } | null)?.mechanisms;
+      const body = response.json as { mechanisms?: unknown; smtp_mechanisms?: unknown } | null;
+      // smtp_mechanisms: without CRAM-MD5 / DIGEST-MD5 while no account could pass them.
+      const names = body?.smtp_mechanisms ?? body?.mechanisms;
       if (response.status !== 200 || !Array.isArray(names)) {
         throw new Error(`GET /v1/auth/sasl answered ${response.status}`);
       }
