@@ -42,7 +42,12 @@ describe("smtpd_sasl_type = dovecot", () => {
 
   it("offers only what Dovecot can do statelessly (PLAIN, LOGIN) and runs both through it", async () => {
     const offered = await (await call("/v1/auth/sasl")).json<{ mechanisms: string[]; backend: string }>();
-    expect(offered).toEqual({ mechanisms: ["PLAIN", "LOGIN"], tls: true, backend: "dovecot" });
+    expect(offered).toEqual({
+      mechanisms: ["PLAIN", "LOGIN"],
+      smtp_mechanisms: ["PLAIN", "LOGIN"],
+      tls: true,
+      backend: "dovecot",
+    });
     for (const mechanism of ["PLAIN", "LOGIN"]) {
       const client = findMechanism(mechanism)!.client({ authcid: "bob", password: "bob-secret" });
       const ok = await saslExchange(client, mechanism);
