@@ -131,4 +131,11 @@ describe("POST /v1/policy/recipient", () => {
     });
     expect(notJson.status).toBe(400);
   });
+
+  it("is in the OpenAPI document", async () => {
+    const doc = await (await call("/openapi.json")).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    expect(doc.paths["/v1/policy/recipient"]?.post).toMatchObject({ operationId: "checkRecipient" });
+  });
 });

@@ -50,7 +50,16 @@ export const describeSasl = {
       200: {
         description: "Offered mechanisms",
         content: jsonContent(
-          z.object({ mechanisms: z.array(z.string()), tls: z.boolean(), backend: z.string() }),
+          z.object({
+            mechanisms: z.array(z.string()),
+            smtp_mechanisms: z
+              .array(z.string())
+              .describe(
+                "What an SMTP front announces: no CRAM-MD5/DIGEST-MD5 while no account has a shared secret",
+              ),
+            tls: z.boolean(),
+            backend: z.string(),
+          }),
         ),
       },
     },

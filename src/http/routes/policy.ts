@@ -4,6 +4,7 @@
 // relay, recipient restrictions); the message route checks them again when the message comes.
 // A decision is a 200 whatever it says; only a bad request or bad credentials are problems.
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { parseMailbox } from "../../core/mail/address.ts";
 import { renderReply } from "../../core/policy/smtp-reply.ts";
@@ -11,6 +12,7 @@ import { printable } from "../../core/printable.ts";
 import { restrictionPolicy } from "../../core/smtp/server/restriction-policy.ts";
 import { authenticateRequest } from "../authenticate.ts";
 import { describeClient } from "../client-info.ts";
+import { jsonContent, problem } from "../openapi/schemas.ts";
 import { ProblemError } from "../problem.ts";
 import type { AppEnv } from "../services.ts";
 import { parseJson } from "./parse-json.ts";
@@ -23,9 +25,40 @@ const recipientBody = z.object({
   helo: z.string().max(255).optional(),
 });
 
+const decisionSchema = z
+  .object({
+    decision: z.enum(["permit", "reject", "defer"]),
+    smtp_reply: z
+      .string()
+      .optional()
+      .describe("With reject/defer: Postfix's reply, e.g. 554 5.7.1 <x@y>: Relay access denied"),
+    smtp_status: z.string().optional().describe("With reject/defer: the RFC 3463 enhanced code"),
+    reply: z.object({ code: z.number().int(), enhanced: z.string(), text: z.string() }).optional(),
+    hold: z.string().optional().describe("An access table said HOLD (the message would be held)"),
+    discard: z.string().optional().describe("An access table said DISCARD"),
+  })
+  .meta({ id: "PolicyDecision" });
+
+/** OpenAPI description (GET /openapi.json). */
+const doc = describeRoute({
+  operationId: "checkRecipient",
+  tags: ["Messages"],
+  summary: "The restriction lists for one recipient (what SMTP answers at RCPT TO)",
+  requestBody: { required: true, content: jsonContent(recipientBody) },
+  responses: {
+    200: {
+      description: "The decision, with Postfix's reply for a refusal",
+      content: jsonContent(decisionSchema),
+    },
+    400: problem("Malformed JSON"),
+    401: problem("Authentication failed"),
+    422: problem("Invalid address"),
+  },
+});
+
 export const policyRoutes = new Hono<AppEnv>();
 
-policyRoutes.post("/recipient", async (c) => {
+policyRoutes.post("/recipient", doc, async (c) => {
   const services = c.get("services");
   const settings = c.get("requestSettings");
   const client = c.get("client");
