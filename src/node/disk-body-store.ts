@@ -1,6 +1,8 @@
 // Message bodies as files: the Node runtime's R2. A put() is durable before it resolves (written
 // to a temporary file, fsynced, renamed into place, directory fsynced), because accepting a
-// message promises the submitter that its body survives a crash or a power cut.
+// message promises the submitter that its body survives a crash or a power cut. create() does the
+// same for a body that arrives in pieces (SMTP DATA): the pieces go to the temporary file as they
+// come, and commit() makes it durable under its key.
 import { randomBytes } from "node:crypto";
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
@@ -14,6 +16,8 @@ const TEMPORARY = ".tmp";
 /** A temporary file this old is what a killed process left behind. */
 const STALE_TEMPORARY_MS = 60 * 60_000;
 const READ_CHUNK_BYTES = 64 * 1024;
+/** A streamed body is kept in memory up to this size and written once; beyond it, as it comes. */
+const WRITE_BUFFER_BYTES = 128 * 1024;
 
 export class BodyKeyError extends Error {
   readonly code = "ERR_BODY_KEY";
@@ -42,26 +46,19 @@ export class DiskBodyStore implements BodyStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    const target = this.#pathOf(key);
-    await this.#ensureDir(path.dirname(target));
-    const temporary = path.join(this.#root, TEMPORARY, `${randomBytes(12).toString("hex")}.part`);
-    const file = await open(temporary, "wx", 0o600);
+    const writer = this.create(key);
     try {
-      await file.writeFile(bytes);
-      await file.sync();
+      await writer.write(bytes);
+      await writer.commit();
     } catch (error) {
-      await file.close().catch(() => {});
-      await rm(temporary, { force: true });
+      await writer.abort();
       throw error;
     }
-    await file.close();
-    try {
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
-    await syncDir(path.dirname(target));
+  }
+
+  /** A body written in pieces; nothing is visible under `key` before commit() resolves. */
+  create(key: string): BodyWriter {
+    return new BodyWriter(this.#root, this.#pathOf(key), (dir) => this.#ensureDir(dir));
   }
 
   async get(key: string): Promise<ReadableStream<Uint8Array> | null> {
@@ -113,6 +110,96 @@ export class DiskBodyStore implements BodyStore {
       const file = path.join(dir, name);
       const info = await stat(file).catch(() => null);
       if (info && now - info.mtimeMs >= STALE_TEMPORARY_MS) await rm(file, { force: true });
+    }
+  }
+}
+
+/**
+ * One body being written: small bodies stay in memory and are written in one go at commit(), a
+ * large one goes to its temporary file as it arrives, so memory stays flat whatever its size.
+ * After a failed write or commit, abort() removes the temporary file.
+ */
+export class BodyWriter {
+  readonly #root: string;
+  readonly #target: string;
+  readonly #ensureDir: (dir: string) => Promise<void>;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #temporary: string | null = null;
+  #file: FileHandle | null = null;
+  #done = false;
+
+  constructor(root: string, target: string, ensureDir: (dir: string) => Promise<void>) {
+    this.#root = root;
+    this.#target = target;
+    this.#ensureDir = ensureDir;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.#done) throw new Error("body writer already committed or aborted");
+    if (bytes.length === 0) return;
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (this.#pendingBytes >= WRITE_BUFFER_BYTES) await this.#flush();
+  }
+
+  /** Durable under its key when this resolves: file fsynced, renamed, directory fsynced. */
+  async commit(): Promise<void> {
+    if (this.#done) throw new Error("body writer already committed or aborted");
+    await this.#flush();
+    const file = this.#file ?? (await this.#open());
+    await file.sync();
+    this.#file = null;
+    await file.close();
+    await this.#ensureDir(path.dirname(this.#target));
+    await rename(this.#temporary!, this.#target);
+    this.#done = true;
+    this.#temporary = null;
+    await syncDir(path.dirname(this.#target));
+  }
+
+  /** Removes the temporary file; nothing was, or will be, stored under the key. */
+  async abort(): Promise<void> {
+    this.#done = true;
+    this.#pending = [];
+    const file = this.#file;
+    const temporary = this.#temporary;
+    this.#file = null;
+    this.#temporary = null;
+    await file?.close().catch(() => {});
+    if (temporary) await rm(temporary, { force: true });
+  }
+
+  async #open(): Promise<FileHandle> {
+    this.#temporary = path.join(this.#root, TEMPORARY, `${randomBytes(12).toString("hex")}.part`);
+    this.#file = await open(this.#temporary, "wx", 0o600);
+    return this.#file;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const pieces = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const file = this.#file ?? (await this.#open());
+    const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    const { bytesWritten } = await file.writev(pieces);
+    if (bytesWritten < total) await writeRest(file, pieces, bytesWritten);
+  }
+}
+
+/** A short writev (rare on files, allowed by POSIX): the rest, piece by piece. */
+async function writeRest(file: FileHandle, pieces: Uint8Array[], skip: number): Promise<void> {
+  for (const piece of pieces) {
+    if (skip >= piece.length) {
+      skip -= piece.length;
+      continue;
+    }
+    let offset = skip;
+    skip = 0;
+    while (offset < piece.length) {
+      const { bytesWritten } = await file.write(piece, offset, piece.length - offset);
+      offset += bytesWritten;
     }
   }
 }

@@ -1,9 +1,9 @@
 // The SMTP submission listeners of the Node runtime: plain TCP with STARTTLS (587-style) and
 // implicit TLS (465-style, smtpd_tls_wrappermode). Each connection drives one sans-I/O SmtpSession
 // over the core Socket: bytes in, outputs (reply, delay, starttls, close) carried out in order.
-// Messages go through acceptMessage like HTTP submissions, so 250 means stored and queued. What a
-// session talks to (SASL, policy, accept) comes from an SmtpBackend: this runtime's own
-// (localSmtpBackend) or a deployed gateway's (upstream mode).
+// Messages stream to disk and are accepted like HTTP submissions (smtp-accept.ts), so 250 means
+// stored and queued. What a session talks to (SASL, policy, accept) comes from an SmtpBackend:
+// this runtime's own (localSmtpBackend) or a deployed gateway's (upstream mode).
 import net from "node:net";
 import tls from "node:tls";
 import { parseDuration, type RawSettings, type Settings } from "../core/config/settings.ts";
@@ -16,7 +16,6 @@ import type { Logger } from "../core/ports.ts";
 import { printable } from "../core/printable.ts";
 import { parseSaslPath } from "../core/sasl/dovecot/parse-sasl-path.ts";
 import {
-  type AcceptPort,
   type AuthPort,
   type ClientInfo,
   memoryRateCounter,
@@ -28,7 +27,6 @@ import {
   sessionConfig,
   type TlsInfo,
 } from "../core/smtp/server/index.ts";
-import { acceptMessage } from "../core/submission/accept.ts";
 import { saslType } from "../http/sasl-backend.ts";
 import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
 import type { Services } from "../http/services.ts";
@@ -36,6 +34,7 @@ import { acceptedNodeSocket, tlsExporter, tlsSocketOf } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
 import { type EnabledFilter, sharedSecretOffer } from "./shared-secret-offer.ts";
 import type { SmtpBackend } from "./smtp-backend.ts";
+import { smtpAcceptPort } from "./smtp-accept.ts";
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
 import {
   type ClientCertPolicy,
@@ -422,7 +421,7 @@ export function localSmtpBackend(services: Services): SmtpBackend {
       return {
         auth: sasl.port,
         policy: restrictionPolicy(settings, (spec) => services.openTable(spec)),
-        accept: acceptPort(services, logger, client, sasl.accountOf),
+        accept: smtpAcceptPort(services, logger, client, sasl.accountOf),
         close: () => sasl.close(),
       };
     },
@@ -484,71 +483,6 @@ function sessionSasl(
       await dovecot?.close();
     },
   };
-}
-
-function acceptPort(
-  services: Services,
-  logger: Logger,
-  client: ClientInfo,
-  accountOf: (username: string) => string | null,
-): AcceptPort {
-  return {
-    async accept(envelope, message) {
-      const state = envelope.discard !== null ? "discarded" : envelope.hold !== null ? "held" : "queued";
-      const id = envelope.queueId;
-      try {
-        await acceptMessage(
-          {
-            id,
-            accountId: envelope.sasl ? accountOf(envelope.sasl.username) : null,
-            saslUsername: envelope.sasl?.username ?? null,
-            saslMethod: envelope.sasl?.method ?? null,
-            clientAddress: client.address,
-            mailFrom: envelope.sender,
-            recipients: envelope.recipients.map((recipient) => recipient.address),
-            bytes: message,
-            headerMessageId: messageIdOf(message),
-            eightBit: envelope.body === "8BITMIME" || message.some((byte) => byte >= 0x80),
-            smtputf8: envelope.smtputf8,
-            state,
-            stateReason: envelope.discard ?? envelope.hold,
-          },
-          {
-            store: services.messages,
-            bodies: services.bodies,
-            queue: services.queue,
-            logger,
-          },
-        );
-      } catch (error) {
-        logger.warn(`warning: ${id}: ${describe(error)}`);
-        return { ok: false, reply: { code: 451, enhanced: "4.3.0", text: "Error: queue file write error" } };
-      }
-      const from = `from=<${printable(envelope.sender)}>, size=${message.byteLength}`;
-      logger.info(`${id}: ${from}, nrcpt=${envelope.recipients.length} (queue ${queueName(state)})`);
-      return { ok: true, queueId: id };
-    },
-  };
-}
-
-const queueName = (state: string) => (state === "queued" ? "active" : state === "held" ? "hold" : "discard");
-
-/** The Message-ID header's value, for the message views; null without one. */
-function messageIdOf(message: Uint8Array): string | null {
-  const end = findHeaderEnd(message);
-  const header = new TextDecoder("latin1").decode(message.subarray(0, end));
-  const match = /^message-id:[ \t]*((?:[^\r\n]|\r\n[ \t])*)/im.exec(header);
-  const value = match?.[1]?.replace(/\r\n[ \t]+/g, " ").trim();
-  return value ? printable(value, 998) : null;
-}
-
-function findHeaderEnd(message: Uint8Array): number {
-  const limit = Math.min(message.length, 256 * 1024);
-  for (let i = 0; i + 3 < limit; i++) {
-    if (message[i] === 13 && message[i + 1] === 10 && message[i + 2] === 13 && message[i + 3] === 10)
-      return i;
-  }
-  return limit;
 }
 
 function timeoutOf(settings: Settings, name: "smtpd_timeout" | "smtpd_starttls_timeout"): number {

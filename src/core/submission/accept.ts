@@ -64,7 +64,6 @@ export function bodyKeyFor(id: string): string {
 }
 
 export async function acceptMessage(record: AcceptRecord, deps: AcceptDeps): Promise<void> {
-  const now = (deps.now ?? Date.now)();
   // A discarded message claims success but keeps only its envelope, as a record of the discard.
   const bodyKey = record.state === "discarded" ? null : bodyKeyFor(record.id);
   try {
@@ -72,6 +71,20 @@ export async function acceptMessage(record: AcceptRecord, deps: AcceptDeps): Pro
   } catch (error) {
     throw new AcceptError(`storing the message body failed: ${describe(error)}`);
   }
+  const { bytes, ...rest } = record;
+  await acceptStoredMessage({ ...rest, size: bytes.byteLength, bodyKey }, deps);
+}
+
+/** A message whose body is already durable under `bodyKey` (streamed there): record and queue it. */
+export type StoredRecord = Omit<AcceptRecord, "bytes"> & { size: number; bodyKey: string | null };
+
+/**
+ * The rest of acceptMessage, for a body stored beforehand (SMTP streams it to disk as it arrives).
+ * On failure the body is deleted too, so nothing half-accepted is left.
+ */
+export async function acceptStoredMessage(record: StoredRecord, deps: AcceptDeps): Promise<void> {
+  const now = (deps.now ?? Date.now)();
+  const { bodyKey } = record;
   try {
     await deps.store.insert({
       id: record.id,
@@ -81,7 +94,7 @@ export async function acceptMessage(record: AcceptRecord, deps: AcceptDeps): Pro
       clientAddress: record.clientAddress,
       mailFrom: record.mailFrom,
       bodyKey,
-      size: record.bytes.byteLength,
+      size: record.size,
       headerMessageId: record.headerMessageId,
       eightBit: record.eightBit,
       smtputf8: record.smtputf8,

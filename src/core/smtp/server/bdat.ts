@@ -2,17 +2,19 @@
 // dot stuffing. A chunk is always read, even when the command is refused, or its bytes would be
 // taken for commands; the reply comes after the chunk. Once a chunk of a message is refused, every
 // later chunk gets the same reply up to LAST (Postfix). A BDAT line whose size cannot be read
-// cannot be framed: the session ends.
+// cannot be framed: the session ends. The first accepted chunk opens the message's storage
+// (MessageContent); each chunk is written there as it arrives.
 import { bareNewline } from "./data.ts";
 import { finishMessage, refuseMessage } from "./finish-message.ts";
+import { MessageContent } from "./message-content.ts";
 import { REPLIES, type ServerReply } from "./replies.ts";
-import type { BdatChunk, BdatContent, SessionCore } from "./session-core.ts";
+import type { BdatChunk, SessionCore } from "./session-core.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
 const BDAT = /^(\d{1,15})(?:[ \t]+(LAST))?$/i;
 
-export function bdatCommand(core: SessionCore, args: string) {
+export async function bdatCommand(core: SessionCore, args: string) {
   const match = BDAT.exec(args.trim());
   if (!match) {
     core.reply(REPLIES.syntax("BDAT count [LAST]"));
@@ -25,6 +27,11 @@ export function bdatCommand(core: SessionCore, args: string) {
     last: match[2] !== undefined,
     refusal: refusal(core, size),
   };
+  const transaction = core.transaction;
+  if (!chunk.refusal && transaction?.bdat && !transaction.content) {
+    transaction.content = await MessageContent.open(core, transaction);
+    if (!transaction.content) chunk.refusal = transaction.bdat.error = REPLIES.queueWriteError;
+  }
   core.mode = { kind: "bdat", chunk };
 }
 
@@ -34,13 +41,13 @@ function refusal(core: SessionCore, size: number): ServerReply | null {
   if (core.tlsRequired) return REPLIES.mustStartTls;
   const transaction = core.transaction;
   if (!transaction) return REPLIES.needRcpt;
-  transaction.bdat ??= { parts: [], size: 0, error: null, endsInCr: false };
+  transaction.bdat ??= { size: 0, error: null, endsInCr: false };
   const content = transaction.bdat;
   if (content.error) return content.error;
   if (transaction.recipients.length === 0) content.error = REPLIES.noValidRecipients;
   const limit = core.config.messageSizeLimit;
   if (limit > 0 && content.size + size > limit) content.error = REPLIES.sizeExceeded;
-  if (content.error) content.parts = [];
+  if (content.error) core.dropContent();
   return content.error;
 }
 
@@ -55,10 +62,14 @@ export async function bdatInput(core: SessionCore, chunk: BdatChunk): Promise<vo
       if (bare) return bareNewline(core, bare);
       content.endsInCr = bytes[bytes.length - 1] === CR;
     }
-    content.parts.push(bytes.slice());
+    // A copy: the input buffer moves on while the write is under way.
+    const piece = bytes.slice();
+    core.input.consume(count);
     content.size += count;
+    await core.transaction?.content?.write(piece);
+  } else {
+    core.input.consume(count);
   }
-  core.input.consume(count);
   chunk.remaining -= count;
   if (chunk.remaining > 0) return;
 
@@ -74,7 +85,7 @@ export async function bdatInput(core: SessionCore, chunk: BdatChunk): Promise<vo
   if (!content) return core.reply(REPLIES.needRcpt);
   // A CR that ends the last chunk has no LF to come.
   if (core.bareNewline === "reject" && content.endsInCr) return bareNewline(core, "CR");
-  await finishMessage(core, joined(content));
+  await finishMessage(core);
 }
 
 /** A LF without CR before it, or a CR without LF after it (a CR at the end may pair later). */
@@ -87,14 +98,4 @@ function findBareNewline(bytes: Uint8Array, afterCr: boolean): "LF" | "CR" | nul
     previous = b;
   }
   return null;
-}
-
-function joined(content: BdatContent): Uint8Array {
-  const out = new Uint8Array(content.size);
-  let offset = 0;
-  for (const part of content.parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -1,8 +1,9 @@
 // The DATA content reader (RFC 5321 §4.1.1.4, §4.5.2): finds the end of data, removes the dot
 // stuffing, and decides what a bare <LF> or <CR> means (smtpd_forbid_bare_newline), since that
 // is where SMTP smuggling lives: a server that reads `\n.\n` or `\r.\r` as the end of data lets a
-// sender's content become commands. The content comes out with CRLF line endings; past the
-// size limit it is counted, not kept.
+// sender's content become commands. The content comes out with CRLF line endings, a piece at a
+// time (take()), so the session can stream it to storage; past the size limit it is counted, not
+// kept.
 //
 //   reject     only CRLF ends a line; a bare LF or CR stops the reader (the session disconnects)
 //   normalize  a bare LF ends a line as CRLF would, but only CRLF "." CRLF ends the data
@@ -61,9 +62,14 @@ export class DataReader {
     return this.#limit > 0 && this.#content.size > this.#limit;
   }
 
-  /** The content, once the reader reported the end. */
+  /** The content read since the last take() (all of it, if nothing was taken). */
+  take(): Uint8Array {
+    return this.#content.take();
+  }
+
+  /** The same as take(): the content once the reader reported the end, when nothing was taken. */
   content(): Uint8Array {
-    return this.#content.bytes();
+    return this.#content.take();
   }
 
   /** Reads what is buffered; stops at the end of data, leaving what follows in `input`. */
@@ -168,7 +174,10 @@ export class DataReader {
   }
 }
 
-/** The content, growing as needed up to the size limit; beyond it only the count goes on. */
+/**
+ * The content not taken yet (a feed's worth when the session streams it), up to the size limit;
+ * beyond it only the count goes on.
+ */
 class ContentSink {
   readonly #limit: number;
   #bytes = new Uint8Array(16 * 1024);
@@ -200,7 +209,9 @@ class ContentSink {
     this.#length += count;
   }
 
-  bytes(): Uint8Array {
-    return this.#bytes.slice(0, this.#length);
+  take(): Uint8Array {
+    const taken = this.#bytes.slice(0, this.#length);
+    this.#length = 0;
+    return taken;
   }
 }

@@ -22,6 +22,7 @@ export type {
   Clock,
   Envelope,
   EnvelopeRecipient,
+  MessageWriter,
   PolicyPort,
   RateCounter,
   RecipientRequest,

@@ -40,6 +40,7 @@ export function mailCommand(core: SessionCore, args: string) {
     hold: null,
     discard: null,
     bdat: null,
+    content: null,
   };
   const refusal = applyParameters(core, transaction, parsed.params);
   if (refusal) return core.reply(refusal);

@@ -5,6 +5,7 @@ import { matchNetwork } from "../../policy/network-list.ts";
 import { printable } from "../../printable.ts";
 import type { DataReader } from "./data-reader.ts";
 import { InputBuffer } from "./input-buffer.ts";
+import type { MessageContent } from "./message-content.ts";
 import { formatReply, type ServerReply } from "./replies.ts";
 import type { BareNewlineMode, SessionConfig } from "./session-config.ts";
 import type {
@@ -50,12 +51,14 @@ export type Transaction = Omit<
   /** Assigned when the first recipient is accepted (Postfix opens the queue file then). */
   queueId: string | null;
   recipients: EnvelopeRecipient[];
-  /** BDAT content so far; null until the first BDAT. */
+  /** BDAT progress; null until the first BDAT. */
   bdat: BdatContent | null;
+  /** The message being stored (DATA, or BDAT's first accepted chunk); null before. */
+  content: MessageContent | null;
 };
 
 export interface BdatContent {
-  parts: Uint8Array[];
+  /** Bytes of the chunks accepted so far. */
   size: number;
   /** Set when a chunk was refused: every later chunk gets this reply, up to LAST. */
   error: ServerReply | null;
@@ -103,6 +106,8 @@ export class SessionCore {
   #current: { name: string; ok: boolean } | null = null;
   readonly #stats = new Map<string, { ok: number; total: number }>();
   #disconnectLogged = false;
+  /** Contents being dropped (a transaction ended without its message): settle() waits for them. */
+  #aborts: Promise<void>[] = [];
 
   constructor(
     config: SessionConfig,
@@ -193,6 +198,7 @@ export class SessionCore {
     this.#outputs.push({ kind: "close" });
     this.mode = { kind: "closed" };
     this.input.clear();
+    this.resetTransaction();
     this.logDisconnect();
   }
 
@@ -214,8 +220,28 @@ export class SessionCore {
     this.#stats.set(current.name, stat);
   }
 
+  /** Ends the transaction; a message it was storing is dropped (see settle()). */
   resetTransaction(): void {
+    const content = this.transaction?.content;
     this.transaction = null;
+    if (content) this.#aborts.push(content.abort());
+  }
+
+  /** Drops the message being stored, keeping the transaction (a refused BDAT chunk). */
+  dropContent(): void {
+    const content = this.transaction?.content;
+    if (!content) return;
+    this.transaction!.content = null;
+    this.#aborts.push(content.abort());
+  }
+
+  /** Waits until the contents dropped so far are gone from storage. */
+  async settle(): Promise<void> {
+    while (this.#aborts.length > 0) {
+      const aborts = this.#aborts;
+      this.#aborts = [];
+      await Promise.all(aborts);
+    }
   }
 
   info(line: string): void {

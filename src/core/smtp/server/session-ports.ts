@@ -104,9 +104,26 @@ export interface Envelope {
 
 export type AcceptResult = { ok: true; queueId: string } | { ok: false; reply: SmtpReply };
 
+/**
+ * One message being received, streamed to storage as it arrives (AcceptPort.open): the session
+ * writes the content (its Received: header first) in order, then either finishes or aborts.
+ */
+export interface MessageWriter {
+  write(bytes: Uint8Array): Promise<void>;
+  /** The content is complete (`size` bytes written): store durably and queue, then resolve. */
+  finish(envelope: Envelope, size: number): Promise<AcceptResult>;
+  /** The message is refused or the client is gone: nothing is queued, what was written goes. */
+  abort(): Promise<void>;
+}
+
 /** Stores the message durably (and queues it) before it resolves: only then is 250 sent. */
 export interface AcceptPort {
   accept(envelope: Envelope, message: Uint8Array): Promise<AcceptResult>;
+  /**
+   * Streams the message instead (DATA, BDAT): called when its content begins. Without it the
+   * session collects the content in memory and calls accept() at its end.
+   */
+  open?(envelope: Envelope): Promise<MessageWriter>;
 }
 
 export interface Clock {

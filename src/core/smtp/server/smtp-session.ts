@@ -19,7 +19,7 @@ import {
   findCommand,
   PATH_COMMAND_LINE_LIMIT,
 } from "./commands.ts";
-import { dataEnd } from "./data.ts";
+import { dataEnd, dataInput } from "./data.ts";
 import type { LineRead } from "./input-buffer.ts";
 import { REPLIES } from "./replies.ts";
 import type { SessionConfig } from "./session-config.ts";
@@ -98,12 +98,14 @@ export class SmtpSession {
   async end(): Promise<void> {
     await this.#tail;
     const core = this.#core;
-    if (core.closed) return;
+    if (core.closed) return core.settle();
     if (core.mode.kind !== "command") core.endCommand(true);
     core.info(`lost connection after ${core.where} from ${core.peer}`);
     core.mode = { kind: "closed" };
     core.input.clear();
+    core.resetTransaction(); // a message cut off mid-content is dropped
     core.logDisconnect();
+    await core.settle();
   }
 
   #earlyTalk(bytes: Uint8Array): SessionOutput[] {
@@ -122,6 +124,7 @@ export class SmtpSession {
     const run = this.#tail.then(async () => {
       try {
         await this.#process();
+        await this.#core.settle();
       } catch (error) {
         // A port threw where it should have answered: end the session rather than guess.
         const core = this.#core;
@@ -170,6 +173,7 @@ export class SmtpSession {
         }
         case "data": {
           const progress = mode.reader.consume(core.input);
+          if (progress.kind !== "bare-newline") await dataInput(core, mode.reader);
           if (progress.kind === "more") return;
           await dataEnd(core, mode.reader, progress);
           break;
