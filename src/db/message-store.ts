@@ -51,6 +51,12 @@ export class DbMessageStore {
     await this.#db.batch([first!, ...rest]);
   }
 
+  /** Several messages in one transaction (one commit): all are stored, or none. */
+  async insertMany(list: NewMessage[]): Promise<void> {
+    const [first, ...rest] = this.insertStatements(list);
+    if (first) await this.#db.batch([first, ...rest]);
+  }
+
   /**
    * The statements that insert these messages and their recipients, for one batch. Rows are
    * grouped so that no statement binds more than D1's 100 parameters.

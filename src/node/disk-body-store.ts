@@ -28,6 +28,7 @@ export class DiskBodyStore implements BodyStore {
   readonly #root: string;
   /** Directories known to exist with a durable entry in their parent. */
   readonly #durableDirs = new Set<string>();
+  readonly #dirSyncs = new DirSyncs();
 
   private constructor(root: string) {
     this.#root = root;
@@ -58,7 +59,10 @@ export class DiskBodyStore implements BodyStore {
 
   /** A body written in pieces; nothing is visible under `key` before commit() resolves. */
   create(key: string): BodyWriter {
-    return new BodyWriter(this.#root, this.#pathOf(key), (dir) => this.#ensureDir(dir));
+    return new BodyWriter(this.#root, this.#pathOf(key), {
+      ensureDir: (dir) => this.#ensureDir(dir),
+      syncDir: (dir) => this.#dirSyncs.sync(dir),
+    });
   }
 
   async get(key: string): Promise<ReadableStream<Uint8Array> | null> {
@@ -114,6 +118,47 @@ export class DiskBodyStore implements BodyStore {
   }
 }
 
+interface WriterDirs {
+  ensureDir(dir: string): Promise<void>;
+  syncDir(dir: string): Promise<void>;
+}
+
+/**
+ * Directory fsyncs shared by the renames that wait for them: a request joins the fsync queued
+ * for that directory, or queues one behind the fsync under way (which may have begun before its
+ * rename), so many bodies committed together cost one or two fsyncs, not one each.
+ */
+class DirSyncs {
+  readonly #dirs = new Map<string, { running: Promise<void> | null; queued: Promise<void> | null }>();
+
+  sync(dir: string): Promise<void> {
+    let state = this.#dirs.get(dir);
+    if (!state) {
+      state = { running: null, queued: null };
+      this.#dirs.set(dir, state);
+    }
+    if (state.queued) return state.queued;
+    const running = state.running;
+    if (!running) return this.#start(dir, state);
+    const queued = running
+      .catch(() => {})
+      .then(() => {
+        state.queued = null;
+        return this.#start(dir, state);
+      });
+    state.queued = queued;
+    return queued;
+  }
+
+  #start(dir: string, state: { running: Promise<void> | null }): Promise<void> {
+    const running: Promise<void> = syncDir(dir).finally(() => {
+      if (state.running === running) state.running = null;
+    });
+    state.running = running;
+    return running;
+  }
+}
+
 /**
  * One body being written: small bodies stay in memory and are written in one go at commit(), a
  * large one goes to its temporary file as it arrives, so memory stays flat whatever its size.
@@ -122,17 +167,17 @@ export class DiskBodyStore implements BodyStore {
 export class BodyWriter {
   readonly #root: string;
   readonly #target: string;
-  readonly #ensureDir: (dir: string) => Promise<void>;
+  readonly #dirs: WriterDirs;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #temporary: string | null = null;
   #file: FileHandle | null = null;
   #done = false;
 
-  constructor(root: string, target: string, ensureDir: (dir: string) => Promise<void>) {
+  constructor(root: string, target: string, dirs: WriterDirs) {
     this.#root = root;
     this.#target = target;
-    this.#ensureDir = ensureDir;
+    this.#dirs = dirs;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -151,11 +196,11 @@ export class BodyWriter {
     await file.sync();
     this.#file = null;
     await file.close();
-    await this.#ensureDir(path.dirname(this.#target));
+    await this.#dirs.ensureDir(path.dirname(this.#target));
     await rename(this.#temporary!, this.#target);
     this.#done = true;
     this.#temporary = null;
-    await syncDir(path.dirname(this.#target));
+    await this.#dirs.syncDir(path.dirname(this.#target));
   }
 
   /** Removes the temporary file; nothing was, or will be, stored under the key. */

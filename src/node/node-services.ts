@@ -11,11 +11,11 @@ import type { Connect } from "../core/net/socket.ts";
 import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
-import { DbSettingsStore } from "../db/settings-store.ts";
 import { DbSubmissionStore } from "../db/submission-store.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
 import type { Services } from "../http/services.ts";
+import { CachedSettingsStore } from "./cached-settings-store.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { DiskBodyStore } from "./disk-body-store.ts";
 import { LocalDeliveryQueue, type LocalQueueOptions } from "./local-queue.ts";
@@ -81,7 +81,8 @@ async function assemble(
   const bodies = await DiskBodyStore.open(path.join(config.dataDir, BODIES_DIR));
   const secretKeys = config.secretKey ? parseKeyRing(config.secretKey) : null;
   const maps = new DbMapStore(db, secretKeys);
-  const settingsStore = new DbSettingsStore(db);
+  // Cached a moment per process; postconf writes through it drop the cache.
+  const settingsStore = new CachedSettingsStore(db);
   const deploymentSettings = { ...config.settingsOverrides };
   const table = (name: string) => maps.table(name);
 

@@ -6,7 +6,12 @@
 import type { BodyStore, Logger } from "../core/ports.ts";
 import { printable } from "../core/printable.ts";
 import type { AcceptPort, ClientInfo, Envelope, MessageWriter } from "../core/smtp/server/index.ts";
-import { type AcceptedState, acceptStoredMessage, bodyKeyFor } from "../core/submission/accept.ts";
+import {
+  type AcceptedState,
+  type AcceptStore,
+  acceptStoredMessage,
+  bodyKeyFor,
+} from "../core/submission/accept.ts";
 import type { Services } from "../http/services.ts";
 import { DiskBodyStore } from "./disk-body-store.ts";
 
@@ -15,6 +20,8 @@ const HEADER_SCAN_LIMIT = 256 * 1024;
 
 export function smtpAcceptPort(
   services: Services,
+  /** Where envelopes go: the message store, or a GroupCommitStore over it. */
+  store: AcceptStore,
   logger: Logger,
   client: ClientInfo,
   accountOf: (username: string) => string | null,
@@ -53,7 +60,7 @@ export function smtpAcceptPort(
               state,
               stateReason: final.discard ?? final.hold,
             },
-            { store: services.messages, bodies: services.bodies, queue: services.queue, logger },
+            { store, bodies: services.bodies, queue: services.queue, logger },
           );
         } catch (error) {
           await body?.abort();

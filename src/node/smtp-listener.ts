@@ -30,11 +30,12 @@ import {
 import { saslType } from "../http/sasl-backend.ts";
 import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
 import type { Services } from "../http/services.ts";
+import { GroupCommitStore } from "./group-commit.ts";
 import { acceptedNodeSocket, tlsExporter, tlsSocketOf } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
 import { type EnabledFilter, sharedSecretOffer } from "./shared-secret-offer.ts";
-import type { SmtpBackend } from "./smtp-backend.ts";
 import { smtpAcceptPort } from "./smtp-accept.ts";
+import type { SmtpBackend } from "./smtp-backend.ts";
 import { loadSmtpCertificate, type SmtpCertificate } from "./smtp-certificate.ts";
 import {
   type ClientCertPolicy,
@@ -413,6 +414,8 @@ function channelBinding(socket: Socket): { channelBinding?: Uint8Array } {
 export function localSmtpBackend(services: Services): SmtpBackend {
   // Per listener: CRAM-MD5 / DIGEST-MD5 are dropped while no account has a shared secret.
   const offerFilter = sharedSecretOffer(() => services.accounts.anySharedSecret());
+  // Messages finishing together share one SQLite commit; each 250 still waits for it.
+  const store = new GroupCommitStore(services.messages);
   return {
     loadSettings: () => services.loadSettings(),
     clientCertLogins: (settings) => ccertLoginTable(settings, services),
@@ -421,7 +424,7 @@ export function localSmtpBackend(services: Services): SmtpBackend {
       return {
         auth: sasl.port,
         policy: restrictionPolicy(settings, (spec) => services.openTable(spec)),
-        accept: smtpAcceptPort(services, logger, client, sasl.accountOf),
+        accept: smtpAcceptPort(services, store, logger, client, sasl.accountOf),
         close: () => sasl.close(),
       };
     },
