@@ -33,6 +33,7 @@ import type { Services } from "../http/services.ts";
 import { GroupCommitStore } from "./group-commit.ts";
 import { acceptedNodeSocket, tlsExporter, tlsSocketOf } from "./net-socket.ts";
 import { peerAddress } from "./peer-request.ts";
+import { sessionTables } from "./session-tables.ts";
 import { type EnabledFilter, sharedSecretOffer } from "./shared-secret-offer.ts";
 import { smtpAcceptPort } from "./smtp-accept.ts";
 import type { SmtpBackend } from "./smtp-backend.ts";
@@ -423,7 +424,11 @@ export function localSmtpBackend(services: Services): SmtpBackend {
       const sasl = sessionSasl(services, settings, client, secure, logger, offerFilter);
       return {
         auth: sasl.port,
-        policy: restrictionPolicy(settings, (spec) => services.openTable(spec)),
+        // Table answers are remembered for the session (sender login maps and the like).
+        policy: restrictionPolicy(
+          settings,
+          sessionTables((spec) => services.openTable(spec)),
+        ),
         accept: smtpAcceptPort(services, store, logger, client, sasl.accountOf),
         close: () => sasl.close(),
       };

@@ -19,6 +19,7 @@ import type {
   AuthPort,
   ClientInfo,
   Envelope,
+  MessageWriter,
   PolicyPort,
   RateCounter,
   SessionOutput,
@@ -64,6 +65,8 @@ export interface TranscriptOptions {
   auth?: AuthPort | null;
   policy?: PolicyPort;
   accept?: (envelope: Envelope, message: Uint8Array) => Promise<AcceptResult>;
+  /** A streaming accept port (AcceptPort.open); without it the session collects the message. */
+  open?: (envelope: Envelope) => Promise<MessageWriter>;
   authRate?: RateCounter;
   /** Skip greet(): the test drives it. */
   greet?: false;
@@ -118,6 +121,7 @@ export class Transcript {
             this.accepted.push({ envelope, message: decoder.decode(message) });
             return { ok: true, queueId: envelope.queueId };
           },
+          ...(options.open ? { open: options.open } : {}),
         },
         clock: { now: () => NOW },
         logger: { info: log("info"), warn: log("warn"), error: log("error") },
