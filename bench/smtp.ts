@@ -15,13 +15,15 @@
 //
 // Environment: BENCH_DIR (default /work/shared/bench), BENCH_REPETITIONS (default 2),
 // BENCH_LEVELS (default 1,8,32), BENCH_SCENARIOS (default all below), BENCH_SMTP_BUDGET_S
-// (default 900), BENCH_MAX_SECONDS per run (default 5), BENCH_KEEP_ANCHOR=1, BENCH_NODE_ARGS.
+// (default 900), BENCH_MAX_SECONDS per run (default 5), BENCH_KEEP_ANCHOR=1, BENCH_NODE_ARGS,
+// BENCH_MEMORY=0 (skips the peak-memory figure for a 25 MB message, bench/smtp-memory.ts).
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { smtpMemoryBench } from "./smtp-memory.ts";
 
 const BENCH_DIR = process.env.BENCH_DIR ?? "/work/shared/bench";
 const LOAD = path.join(BENCH_DIR, "smtp_load.py");
@@ -80,6 +82,13 @@ const ALL_SCENARIOS: Scenario[] = [
     tls: true,
     auth: false,
     args: () => ["-n", "400", "-m", "1", "-s", "2048", "--starttls"],
+  },
+  {
+    name: "c_100msg_2k_starttls",
+    what: "100 x 2 KB messages per connection, STARTTLS (client does not verify)",
+    tls: true,
+    auth: false,
+    args: (c) => ["-n", String(Math.max(4, c)), "-m", "100", "-s", "2048", "--starttls"],
   },
   {
     name: "auth_only_starttls",
@@ -560,6 +569,17 @@ async function main(): Promise<void> {
     await cleanup();
   }
 
+  // Peak memory while one large message arrives (its own Postern process; bench/smtp-memory.ts).
+  let memory: unknown = null;
+  if (process.env.BENCH_MEMORY !== "0") {
+    try {
+      log("memory: one 25 MB message over DATA and over BDAT");
+      memory = await smtpMemoryBench({ root: ROOT, repetitions: 2 });
+    } catch (error) {
+      memory = { error: (error as Error).message };
+    }
+  }
+
   // compact summary table: scenario -> level -> [postern, postfix, ratio]
   const summary: Record<string, Record<string, unknown>> = {};
   for (const [name, value] of Object.entries(results)) {
@@ -612,6 +632,7 @@ async function main(): Promise<void> {
       ratio: "Postern median / Postfix median, same invocation; ratio_per_repetition pairs back-to-back runs",
     },
     summary,
+    memory,
     skipped,
     results,
     elapsed_s: round((Date.now() - began) / 1000, 1),

@@ -27,10 +27,15 @@ export interface LocalQueueOptions {
   minIdleMs?: number;
   /** The idle poll interval doubles up to this: a safety net, as enqueue() wakes the poller. */
   maxIdleMs?: number;
+  /**
+   * enqueue() wakes the poller this much later, so messages accepted close together go out in one
+   * deliver() call (one SMTP session per route) rather than one session each. 0: at once.
+   */
+  gatherMs?: number;
   now?: () => number;
 }
 
-const DEFAULTS = { batchSize: 20, concurrency: 4, minIdleMs: 250, maxIdleMs: 30_000 };
+const DEFAULTS = { batchSize: 20, concurrency: 4, minIdleMs: 250, maxIdleMs: 30_000, gatherMs: 10 };
 /** setTimeout fires at once beyond this; a later wake-up is early, which the poll tolerates. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -42,6 +47,7 @@ export class LocalDeliveryQueue implements DeliveryQueue {
   readonly #concurrency: number;
   readonly #minIdleMs: number;
   readonly #maxIdleMs: number;
+  readonly #gatherMs: number;
   readonly #now: () => number;
 
   /** Ids handed to a deliver() that has not returned yet. */
@@ -62,13 +68,15 @@ export class LocalDeliveryQueue implements DeliveryQueue {
     this.#concurrency = Math.max(1, options.concurrency ?? DEFAULTS.concurrency);
     this.#minIdleMs = Math.max(1, options.minIdleMs ?? DEFAULTS.minIdleMs);
     this.#maxIdleMs = Math.max(this.#minIdleMs, options.maxIdleMs ?? DEFAULTS.maxIdleMs);
+    this.#gatherMs = Math.max(0, options.gatherMs ?? DEFAULTS.gatherMs);
     this.#now = options.now ?? Date.now;
   }
 
   /** The rows are the queue: waking the poller (now, or when a retry falls due) is all there is. */
   async enqueue(_messageIds: string[], delayMs = 0): Promise<void> {
-    if (delayMs <= 0) this.#wake();
-    else this.#wakeAt(this.#now() + delayMs);
+    const wait = Math.max(delayMs, this.#gatherMs);
+    if (wait <= 0) this.#wake();
+    else this.#wakeAt(this.#now() + wait);
   }
 
   start(): void {

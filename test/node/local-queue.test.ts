@@ -131,6 +131,29 @@ describe("LocalDeliveryQueue", () => {
     for (const id of ids) expect(await stateOf(id)).toBe("done");
   });
 
+  it("messages enqueued together go to one deliver() call (gatherMs)", async () => {
+    const calls: string[][] = [];
+    const agent = recordingAgent();
+    startQueue(
+      async (ids) => {
+        calls.push(ids);
+        await agent.deliver(ids);
+      },
+      { minIdleMs: 60_000, maxIdleMs: 60_000, gatherMs: 400 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first poll found nothing
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [id] = await insert(1);
+      ids.push(id!);
+      await queue!.enqueue([id!]);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // at once, the first would go alone
+    }
+    await until(() => agent.delivered.length === 5);
+    expect(calls).toHaveLength(1);
+    expect([...calls[0]!].sort()).toEqual([...ids].sort());
+  });
+
   it("enqueue() wakes an idle poller at once, however long it meant to sleep", async () => {
     const agent = recordingAgent();
     startQueue(agent.deliver, { minIdleMs: 60_000, maxIdleMs: 60_000 });
