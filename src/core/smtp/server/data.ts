@@ -1,8 +1,9 @@
 // DATA (RFC 5321 §4.1.1.4): 354, then the content through the DataReader until CRLF "." CRLF,
 // streamed to the accept port piece by piece as it arrives (MessageContent). Past
 // message_size_limit what was stored is dropped, the reader keeps counting and the message is
-// refused at its end (552 5.3.4, so the client is not left mid-transfer). A bare <LF> or <CR> in reject mode ends
-// the session at once: what follows cannot be told apart from commands (SMTP smuggling).
+// refused at its end (552 5.3.4, so the client is not left mid-transfer). A bare <LF> or <CR> in
+// reject mode ends the session at once: what follows cannot be told apart from commands (SMTP
+// smuggling).
 import { type DataProgress, DataReader } from "./data-reader.ts";
 import { finishMessage, logMessageReject, refuseMessage } from "./finish-message.ts";
 import { MessageContent } from "./message-content.ts";
