@@ -1,7 +1,7 @@
 // Peak memory of Postern's Node runtime while it receives one large message over SMTP (DATA, and
-// BDAT in 1 MB chunks). Postern runs as a child process (src/node/main.ts, temporary data folder,
-// plaintext AUTH PLAIN allowed as in the SMTP bench, relayhost unreachable so no delivery reads
-// the body meanwhile); its peak resident set is read from /proc/<pid>/status (VmHWM) after it was
+// BDAT in 1 MB chunks). Postern runs as a child process, a fresh one per sample (src/node/main.ts,
+// temporary data folder, plaintext AUTH PLAIN allowed as in the SMTP bench, relayhost unreachable
+// so no delivery reads the body meanwhile); its peak resident set is read from /proc/<pid>/status (VmHWM) after it was
 // reset through /proc/<pid>/clear_refs, so nothing is sampled and no peak is missed. The figure is
 // the peak minus the resident set just before the message (VmRSS). The client streams the
 // message from a 64 KB pattern and honours backpressure, so it never holds it whole.
@@ -51,26 +51,27 @@ export async function smtpMemoryBench(
   const root = options.root ?? path.resolve(import.meta.dirname, "..");
   const messageMb = options.messageMb ?? 25;
   const repetitions = options.repetitions ?? 3;
-  const postern = await startPostern(root, messageMb);
-  try {
-    const samples: MemorySample[] = [];
-    for (let rep = 0; rep < repetitions; rep++) {
-      for (const mode of ["DATA", "BDAT"] as const) {
+  const samples: MemorySample[] = [];
+  for (let rep = 0; rep < repetitions; rep++) {
+    for (const mode of ["DATA", "BDAT"] as const) {
+      // A fresh process each time: memory a previous message left to the GC would hide the peak.
+      const postern = await startPostern(root, messageMb);
+      try {
         samples.push(await measure(postern, mode, messageMb));
+      } finally {
+        await postern.stop();
       }
     }
-    const max = (mode: string) =>
-      Math.max(...samples.filter((s) => s.mode === mode).map((s) => s.peak_rss_delta_mb));
-    return {
-      what: `peak resident set of the Postern process while receiving one ${messageMb} MB message over SMTP, minus its resident set before`,
-      root,
-      message_mb: messageMb,
-      samples,
-      max_peak_rss_delta_mb: { DATA: max("DATA"), BDAT: max("BDAT") },
-    };
-  } finally {
-    await postern.stop();
   }
+  const max = (mode: string) =>
+    Math.max(...samples.filter((s) => s.mode === mode).map((s) => s.peak_rss_delta_mb));
+  return {
+    what: `peak resident set of a fresh Postern process while receiving one ${messageMb} MB message over SMTP, minus its resident set before`,
+    root,
+    message_mb: messageMb,
+    samples,
+    max_peak_rss_delta_mb: { DATA: max("DATA"), BDAT: max("BDAT") },
+  };
 }
 
 interface Postern {
