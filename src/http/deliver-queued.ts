@@ -1,7 +1,6 @@
 // One delivery run over the app's services: what the Workers queue consumer and the Node poller
 // both do with the ids they are handed.
 import { deliverMessages } from "../core/delivery/deliver.ts";
-import { parseMapList } from "../core/maps/parse-map-list.ts";
 import type { Services } from "./services.ts";
 
 export async function deliverQueued(ids: string[], services: Services): Promise<void> {
@@ -14,7 +13,6 @@ export async function deliverQueued(ids: string[], services: Services): Promise<
     connect: services.connect,
     logger: services.logger,
     settings,
-    passwordTables: () =>
-      parseMapList(settings.get("smtp_sasl_password_maps")).map((spec) => services.openTable(spec)),
+    openTable: (spec) => services.openTable(spec),
   });
 }

@@ -6,7 +6,14 @@ import { printable } from "../core/printable.ts";
 
 type WorkersSocket = ReturnType<typeof connect>;
 
-export const connectSocket: Connect = async ({ host, port, tls }) => {
+export const connectSocket: Connect = async ({ host, port, tls, path }) => {
+  if (path !== undefined) {
+    throw new ConnectError(
+      `connect to ${printable(path)}: Cloudflare Workers cannot use UNIX-domain sockets`,
+      "ERR_UNIX_SOCKET",
+      false,
+    );
+  }
   const where = `connect to ${host}[${host}]:${port}`;
   if (port === 25) {
     throw new ConnectError(

@@ -5,6 +5,7 @@
 // Outcomes are picked by the recipient's local part, so tests need no reconfiguration:
 //   reject550*  -> RCPT 550 5.1.1     defer451*  -> RCPT 451 4.3.0
 //   datareject* -> DATA final 554     dropdata*  -> connection destroyed mid-DATA, no reply
+//   quit421*    -> RCPT 421 and the connection closed
 //
 // Env: SMARTHOST_CERT / SMARTHOST_KEY (PEM paths; default: generated into .wrangler/test-certs),
 // SMARTHOST_USERS (user:pass,user2:pass2), SMARTHOST_SIZE (bytes, default 30 MB),
@@ -159,6 +160,9 @@ function onRcptTo(
   const local = localPart(address.address);
   if (local.startsWith("reject550")) {
     callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown`));
+  } else if (local.startsWith("quit421")) {
+    // smtp-server closes the connection after any 421 (RFC 5321 §3.8).
+    callback(smtpError(421, "4.3.2 smarthost.test Service shutting down, closing transmission channel"));
   } else if (local.startsWith("defer451")) {
     callback(smtpError(451, `4.3.0 <${address.address}>: Temporary failure`));
   } else {

@@ -122,14 +122,40 @@ export const PARAMETERS = {
   relayhost: {
     default: "",
     meaning:
-      "The smarthost: [host]:port (brackets: no MX lookup); :submission = 587, :submissions = 465. Empty: mail is deferred until one is set.",
+      "The smarthost(s): [host]:port (brackets: no MX lookup); :submission = 587, :submissions = 465; several, comma or space separated, are tried in order; lmtp:[host]:port (or lmtp:unix:/path on Node) for LMTP. Empty: mail is deferred until one is set.",
   },
+  sender_dependent_relayhost_maps: {
+    default: "",
+    meaning:
+      "Per-sender override of relayhost, looked up by envelope sender, then @domain (<> for the null sender); DUNNO: use relayhost.",
+  },
+  smtp_destination_concurrency_limit: {
+    default: "4",
+    postfix: "$default_destination_concurrency_limit (20)",
+    meaning:
+      "Parallel sessions per route in one delivery run (Workers allow 6 connections per invocation, R2 and D1 included).",
+  },
+  lmtp_lhlo_name: { default: "$myhostname", meaning: "LHLO name towards an lmtp: next hop." },
+  lmtp_sasl_auth_enable: { default: "no", meaning: "Authenticate to an lmtp: next hop." },
+  lmtp_sasl_password_maps: {
+    default: "$smtp_sasl_password_maps",
+    postfix: "(empty)",
+    meaning: "username:password for an lmtp: next hop, keyed host, then the next hop as written.",
+  },
+  lmtp_tls_security_level: {
+    default: "may",
+    postfix: "(empty: none)",
+    meaning: "none, may, encrypt towards an lmtp: next hop.",
+  },
+  lmtp_connect_timeout: { default: "30s", postfix: "0s", meaning: "Connection set-up timeout (LMTP)." },
+  lmtp_lhlo_timeout: { default: "300s", meaning: "Greeting and LHLO timeout (LMTP)." },
+  lmtp_data_done_timeout: { default: "600s", meaning: "Timeout for the replies to the end of DATA (LMTP)." },
   smtp_helo_name: { default: "$myhostname", meaning: "EHLO name towards the smarthost." },
   smtp_sasl_auth_enable: { default: "no", meaning: "Authenticate to the smarthost." },
   smtp_sasl_password_maps: {
     default: "d1:sasl_passwd",
     meaning:
-      "username:password for the next hop, keyed [host]:port, [host], host:port, host (sealed at rest).",
+      "username:password: by sender, then @domain (with smtp_sender_dependent_authentication), then by host name, then by the next hop exactly as written ([host]:port, [host], host:port, host); sealed at rest.",
   },
   smtp_sender_dependent_authentication: {
     default: "no",
@@ -161,6 +187,10 @@ export const PARAMETERS = {
   smtp_data_done_timeout: { default: "600s", meaning: "Timeout for the reply to the end of DATA." },
   minimal_backoff_time: { default: "300s", meaning: "Shortest wait before retrying a deferred message." },
   maximal_backoff_time: { default: "4000s", meaning: "Longest wait between retries." },
+  bounce_size_limit: {
+    default: "50000",
+    meaning: "A non-delivery report returns the whole original up to this many bytes, else only its headers.",
+  },
   maximal_queue_lifetime: { default: "5d", meaning: "After this, a still-deferred recipient is bounced." },
   ...SMTPD_PARAMETERS,
   ...UPSTREAM_PARAMETERS,

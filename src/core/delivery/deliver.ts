@@ -1,17 +1,27 @@
-// The delivery agent: claims queued messages, relays them to the next hop (one SMTP session per
-// route and credential for the whole batch), records each recipient's outcome and schedules the
+// The delivery agent: claims queued messages, routes each (sender_dependent_relayhost_maps, else
+// relayhost), relays them to the route's next hops in order (a soft failure at one host moves the
+// recipient on to the next, as Postfix's smtp(8) does), with one SMTP/LMTP session per hop and
+// credential serving many messages and a few sessions in parallel; records each recipient's
+// outcome, sends the sender a delivery status notification for what bounced, and schedules the
 // retry. Shared by the Workers queue consumer and the Node poller.
 import type { Settings } from "../config/settings.ts";
 import type { LookupTable } from "../maps/lookup-table.ts";
+import { parseMapList } from "../maps/parse-map-list.ts";
 import type { Connect } from "../net/socket.ts";
 import type { BodyStore, DeliveryQueue, Logger } from "../ports.ts";
-import { openRelaySession, type RelayOptions, type RelaySession } from "../smtp/client/index.ts";
+import type { RelayOptions } from "../smtp/client/index.ts";
+import type { AcceptStore } from "../submission/accept.ts";
 import { type BackoffPolicy, backoffDelay, hasExpired } from "./backoff.ts";
-import { type NextHop, parseNextHop } from "./next-hop.ts";
-import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
+import { queueBounceNotice } from "./bounce-notice.ts";
+import { deliverOverHop, type HopMessage } from "./deliver-over-hop.ts";
+import { remoteReplyOf } from "./delivery-status-notification.ts";
+import { type NextHop, parseNextHops, relayLabel } from "./next-hop.ts";
+import { readAll } from "./read-all.ts";
+import { routeFor } from "./route.ts";
 
 export interface QueuedMessage {
   id: string;
+  accountId?: string | null;
   mailFrom: string;
   bodyKey: string | null;
   size: number;
@@ -32,9 +42,11 @@ export interface Outcome {
   recipient: string;
   status: "sent" | "deferred" | "bounced";
   reply: string;
+  /** RFC 3463 status code, when known. */
+  dsn?: string;
 }
 
-export interface DeliveryStore {
+export interface DeliveryStore extends AcceptStore {
   claim(id: string, now: number, leaseMs: number): Promise<QueuedMessage | null>;
   pendingRecipients(id: string): Promise<PendingRecipient[]>;
   releaseLease(id: string): Promise<void>;
@@ -54,8 +66,8 @@ export interface DeliveryDeps {
   connect: Connect;
   logger: Logger;
   settings: Settings;
-  /** Opens the tables named by smtp_sasl_password_maps. */
-  passwordTables: () => LookupTable[];
+  /** Opens a table named in a map list (smtp_sasl_password_maps, sender_dependent_relayhost_maps). */
+  openTable: (spec: string) => LookupTable;
   now?: () => number;
   /** Test hook: shorter SMTP timeouts. */
   timeouts?: RelayOptions["timeouts"];
@@ -69,13 +81,18 @@ const EARLY_SLACK_MS = 5_000;
 interface Claimed {
   message: QueuedMessage;
   recipients: PendingRecipient[];
-  credentials: RelayCredentials | null;
+  route: string;
+  /** Final outcome per recipient position, filled hop by hop. */
+  outcomes: Map<number, Outcome>;
+  relay: string;
+  protocol: NextHop["protocol"];
 }
 
 export async function deliverMessages(ids: string[], deps: DeliveryDeps): Promise<void> {
   const now = deps.now ?? Date.now;
-  const claimed: Claimed[] = [];
-  const hop = parseNextHop(deps.settings.get("relayhost"));
+  const relayhost = deps.settings.get("relayhost");
+  const routeTables = parseMapList(deps.settings.get("sender_dependent_relayhost_maps")).map(deps.openTable);
+  const routes = new Map<string, Claimed[]>();
   for (const id of new Set(ids)) {
     const message = await deps.store.claim(id, now(), LEASE_MS);
     if (!message) continue;
@@ -84,115 +101,85 @@ export async function deliverMessages(ids: string[], deps: DeliveryDeps): Promis
       continue;
     }
     const recipients = await deps.store.pendingRecipients(id);
-    const credentials = hop.ok ? await credentialsFor(message, hop.hop, deps) : null;
-    claimed.push({ message, recipients, credentials });
-  }
-  if (claimed.length === 0) return;
-
-  if (!hop.ok) {
-    for (const c of claimed) await finish(c, "none", allWith(c, "deferred", hop.reason), deps);
-    return;
-  }
-  for (const group of groupByCredentials(claimed)) {
-    await deliverGroup(hop.hop, group, deps);
-  }
-}
-
-async function credentialsFor(message: QueuedMessage, hop: NextHop, deps: DeliveryDeps) {
-  if (!deps.settings.bool("smtp_sasl_auth_enable")) return null;
-  const keys = passwordMapKeys(
-    hop,
-    message.mailFrom,
-    deps.settings.bool("smtp_sender_dependent_authentication"),
-  );
-  return findRelayCredentials(
-    deps.passwordTables(),
-    keys,
-    deps.settings.get("smtp_sasl_password_result_delimiter"),
-  );
-}
-
-function groupByCredentials(claimed: Claimed[]): Claimed[][] {
-  const groups = new Map<string, Claimed[]>();
-  for (const c of claimed) {
-    const key = c.credentials ? `${c.credentials.username}\0${c.credentials.password}` : "";
-    const group = groups.get(key) ?? [];
-    group.push(c);
-    groups.set(key, group);
-  }
-  return [...groups.values()];
-}
-
-async function deliverGroup(hop: NextHop, group: Claimed[], deps: DeliveryDeps): Promise<void> {
-  const relay = `${hop.host}[${hop.host}]:${hop.port}`;
-  const settings = deps.settings;
-  const credentials = group[0]!.credentials;
-  const level = settings.get("smtp_tls_security_level");
-  const wrapperMode = settings.bool("smtp_tls_wrappermode");
-  const options: RelayOptions = {
-    host: hop.host,
-    port: hop.port,
-    heloName: settings.get("smtp_helo_name"),
-    tlsLevel: wrapperMode ? "encrypt" : level === "encrypt" || level === "none" ? level : "may",
-    wrapperMode,
-    auth: credentials ? { username: credentials.username, password: credentials.password } : null,
-    plaintextAuthWithoutTls: !/\bnoplaintext\b/.test(settings.get("smtp_sasl_security_options")),
-    authSoftBounce: settings.bool("smtp_sasl_auth_soft_bounce"),
-    timeouts: deps.timeouts ?? {
-      connect: settings.duration("smtp_connect_timeout"),
-      greeting: settings.duration("smtp_helo_timeout"),
-      command: settings.duration("smtp_helo_timeout"),
-      data: settings.duration("smtp_data_done_timeout"),
-    },
-  };
-  const opened = await openRelaySession(deps.connect, options);
-  if (!opened.ok) {
-    for (const c of group)
-      await finish(c, relay, allWith(c, opened.outcome.status, opened.outcome.reason), deps);
-    return;
-  }
-  const session = opened.session;
-  try {
-    for (const c of group) {
-      const outcomes = await sendOne(session, c, deps);
-      await finish(c, relay, outcomes, deps);
+    let route = relayhost;
+    try {
+      route = await routeFor(message.mailFrom, relayhost, routeTables);
+    } catch (error) {
+      const reason = `sender_dependent_relayhost_maps lookup error: ${describe(error)}`;
+      const claimed = newClaimed(message, recipients, "");
+      await finish(claimed, allWith(recipients, "deferred", reason, "4.3.0"), deps);
+      continue;
     }
-  } finally {
-    await session.close().catch(() => {});
+    const claimed = newClaimed(message, recipients, route);
+    const group = routes.get(route) ?? [];
+    group.push(claimed);
+    routes.set(route, group);
+  }
+  for (const [route, group] of routes) await deliverRoute(route, group, deps);
+}
+
+function newClaimed(message: QueuedMessage, recipients: PendingRecipient[], route: string): Claimed {
+  return { message, recipients, route, outcomes: new Map(), relay: "none", protocol: "smtp" };
+}
+
+/** Every next hop of the route in order; recipients left deferred at one hop try the next. */
+async function deliverRoute(route: string, group: Claimed[], deps: DeliveryDeps): Promise<void> {
+  const parsed = parseNextHops(route);
+  if (!parsed.ok) {
+    for (const c of group) await finish(c, allWith(c.recipients, "deferred", parsed.reason, "4.3.5"), deps);
+    return;
+  }
+  const { hops } = parsed;
+  for (const [index, hop] of hops.entries()) {
+    const final = index === hops.length - 1;
+    const todo: HopMessage[] = [];
+    for (const c of group) {
+      const pending = c.recipients.filter((r) => {
+        const outcome = c.outcomes.get(r.position);
+        return outcome === undefined || outcome.status === "deferred";
+      });
+      if (pending.length === 0) continue;
+      todo.push({ message: c.message, recipients: pending, owner: c });
+    }
+    if (todo.length === 0) break;
+    const results = await deliverOverHop(hop, todo, { ...deps, final });
+    for (const { item, outcomes } of results) {
+      const c = item.owner as Claimed;
+      c.relay = relayLabel(hop);
+      c.protocol = hop.protocol;
+      for (const o of outcomes) c.outcomes.set(o.position, o);
+    }
+  }
+  for (const c of group) {
+    const outcomes = c.recipients.map(
+      (r) =>
+        c.outcomes.get(r.position) ?? {
+          position: r.position,
+          recipient: r.address,
+          status: "deferred" as const,
+          reply: "no next hop took this recipient",
+          dsn: "4.3.0",
+        },
+    );
+    await finish(c, outcomes, deps);
   }
 }
 
-async function sendOne(session: RelaySession, c: Claimed, deps: DeliveryDeps): Promise<Outcome[]> {
-  const { message } = c;
-  if (c.recipients.length === 0) return [];
-  const bodyKey = message.bodyKey;
-  const body = bodyKey ? await deps.bodies.get(bodyKey) : null;
-  if (!body) return allWith(c, "deferred", "message body is missing from storage");
-  const results = await session.send({
-    mailFrom: message.mailFrom,
-    recipients: c.recipients.map((r) => r.address),
-    size: message.size,
-    body: async () => body,
-    smtputf8: message.smtputf8,
-    eightBit: message.eightBit,
-  });
-  return c.recipients.map((r, i) => {
-    const result = results[i];
-    return {
-      position: r.position,
-      recipient: r.address,
-      status: result?.status ?? "deferred",
-      reply: result?.reply ?? "no reply for this recipient",
-    };
-  });
+function allWith(
+  recipients: PendingRecipient[],
+  status: Outcome["status"],
+  reason: string,
+  dsn: string,
+): Outcome[] {
+  return recipients.map((r) => ({ position: r.position, recipient: r.address, status, reply: reason, dsn }));
 }
 
-function allWith(c: Claimed, status: Outcome["status"], reason: string): Outcome[] {
-  return c.recipients.map((r) => ({ position: r.position, recipient: r.address, status, reply: reason }));
-}
-
-/** Applies the queue lifetime, records the attempt and schedules the next one. */
-async function finish(c: Claimed, relay: string, raw: Outcome[], deps: DeliveryDeps): Promise<void> {
+/**
+ * Applies the queue lifetime, tells the sender about what bounced, records the attempt and schedules
+ * the next one. The notification is queued before the attempt is recorded: a crash in between
+ * sends it twice rather than never.
+ */
+async function finish(c: Claimed, raw: Outcome[], deps: DeliveryDeps): Promise<void> {
   const now = (deps.now ?? Date.now)();
   const policy = backoffPolicy(deps.settings);
   const expired = hasExpired(policy, c.message.createdAt, now);
@@ -201,17 +188,50 @@ async function finish(c: Claimed, relay: string, raw: Outcome[], deps: DeliveryD
       ? { ...o, status: "bounced" as const, reply: `message expired in the queue; last error: ${o.reply}` }
       : o,
   );
+  const bounced = outcomes.filter((o) => o.status === "bounced");
+  if (bounced.length > 0 && c.message.mailFrom !== "") await notifySender(c, bounced, now, deps);
   const deferred = outcomes.some((o) => o.status === "deferred");
   const delay = backoffDelay(policy, c.message.attempts + 1);
   const nextAttemptAt = deferred ? now + delay : null;
-  await deps.store.recordAttempt({ id: c.message.id, relay, outcomes, now, nextAttemptAt });
+  await deps.store.recordAttempt({ id: c.message.id, relay: c.relay, outcomes, now, nextAttemptAt });
   const seconds = ((now - c.message.createdAt) / 1000).toFixed(1);
   for (const o of outcomes) {
     deps.logger.info(
-      `${c.message.id}: to=<${o.recipient}>, relay=${relay}, delay=${seconds}, status=${o.status} (${o.reply})`,
+      `${c.message.id}: to=<${o.recipient}>, relay=${c.relay}, delay=${seconds}, status=${o.status} (${o.reply})`,
     );
   }
   if (deferred) await deps.queue.enqueue([c.message.id], delay);
+}
+
+async function notifySender(c: Claimed, bounced: Outcome[], now: number, deps: DeliveryDeps) {
+  const { message } = c;
+  const stream = message.bodyKey ? await deps.bodies.get(message.bodyKey) : null;
+  const original = stream ? await readAll(stream) : new Uint8Array();
+  const remoteMta = c.relay === "none" ? null : c.relay.slice(0, c.relay.indexOf("["));
+  await queueBounceNotice(
+    {
+      id: message.id,
+      accountId: message.accountId ?? null,
+      mailFrom: message.mailFrom,
+      createdAt: message.createdAt,
+      eightBit: message.eightBit,
+      smtputf8: message.smtputf8,
+      original,
+    },
+    bounced.map((o) => {
+      const remoteReply = remoteReplyOf(o.reply.replace(/^message expired in the queue; last error: /, ""));
+      return {
+        recipient: o.recipient,
+        status: o.dsn ?? "5.0.0",
+        reason: o.reply,
+        remoteReply,
+        remoteMta: remoteReply ? remoteMta : null,
+        protocol: c.protocol,
+      };
+    }),
+    { hostname: deps.settings.get("myhostname"), returnLimit: deps.settings.int("bounce_size_limit"), now },
+    deps,
+  );
 }
 
 function backoffPolicy(settings: Settings): BackoffPolicy {
@@ -220,4 +240,8 @@ function backoffPolicy(settings: Settings): BackoffPolicy {
     maximalMs: settings.duration("maximal_backoff_time"),
     queueLifetimeMs: settings.duration("maximal_queue_lifetime"),
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

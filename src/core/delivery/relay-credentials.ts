@@ -1,5 +1,6 @@
-// smtp_sasl_password_maps lookups in Postfix's order: with smtp_sender_dependent_authentication
-// the envelope sender, then its @domain; then the next hop exactly as written, then without port.
+// smtp_sasl_password_maps lookups in Postfix's order (smtp_sasl_glue.c): with
+// smtp_sender_dependent_authentication the envelope sender, then its @domain (SMTP only, never for
+// the null sender or LMTP); then the remote host name; then the next hop exactly as written.
 import { splitAddress } from "../mail/address.ts";
 import type { LookupTable } from "../maps/lookup-table.ts";
 import { type NextHop, nextHopKeys } from "./next-hop.ts";
@@ -13,7 +14,7 @@ export interface RelayCredentials {
 
 export function passwordMapKeys(hop: NextHop, sender: string, senderDependent: boolean): string[] {
   const keys: string[] = [];
-  if (senderDependent && sender !== "") {
+  if (senderDependent && sender !== "" && hop.protocol === "smtp") {
     keys.push(sender, `@${splitAddress(sender).domain}`);
   }
   keys.push(...nextHopKeys(hop));

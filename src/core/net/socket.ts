@@ -22,6 +22,8 @@ export interface ConnectOptions {
   host: string;
   port: number;
   tls: TlsMode;
+  /** A UNIX-domain socket instead of host:port (Node only; Workers refuse it). */
+  path?: string;
 }
 
 /** Opens a connection. Rejects with a ConnectError whose message says why, in Postfix's words. */

@@ -11,6 +11,7 @@ export const STAGES = {
   greeting: { doing: "receiving the initial server greeting", command: "greeting" },
   ehlo: { doing: "sending EHLO", command: "EHLO" },
   helo: { doing: "sending HELO", command: "HELO" },
+  lhlo: { doing: "sending LHLO", command: "LHLO" },
   starttls: { doing: "sending STARTTLS", command: "STARTTLS" },
   auth: { doing: "sending AUTH data", command: "AUTH" },
   mail: { doing: "sending MAIL FROM", command: "MAIL FROM" },

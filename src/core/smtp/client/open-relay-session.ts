@@ -51,7 +51,11 @@ export async function openRelaySession(
     return { ok: false, outcome: ready.outcome };
   }
   const { capabilities, mechanism } = ready.value;
-  return { ok: true, session: new SmtpRelaySession(conversation, capabilities, mechanism, timeouts) };
+  const lmtp = options.protocol === "lmtp";
+  return {
+    ok: true,
+    session: new SmtpRelaySession(conversation, capabilities, mechanism, timeouts, lmtp),
+  };
 }
 
 async function handshake(
@@ -65,7 +69,8 @@ async function handshake(
     return refused(greeting.reply, `host ${conv.peer} refused to talk to me: ${renderReply(greeting.reply)}`);
   }
 
-  let hello = await sayHello(conv, options.heloName, timeouts.greeting);
+  const lmtp = options.protocol === "lmtp";
+  let hello = await sayHello(conv, options.heloName, timeouts.greeting, lmtp);
   if (!hello.ok) return hello;
   if (!options.wrapperMode && options.tlsLevel !== "none") {
     const required = options.tlsLevel === "encrypt";
@@ -75,7 +80,7 @@ async function handshake(
       if (starttls.reply.code === 220) {
         const failed = await conv.startTls(timeouts.command);
         if (failed) return { ...fail("deferred", failed.reason), plaintextRetry: !required };
-        hello = await sayHello(conv, options.heloName, timeouts.greeting);
+        hello = await sayHello(conv, options.heloName, timeouts.greeting, lmtp);
         if (!hello.ok) return hello;
       } else if (required) {
         const said = renderReply(starttls.reply);
@@ -103,12 +108,20 @@ async function handshake(
   return { ok: true, value: { capabilities, mechanism: auth.mechanism } };
 }
 
-/** EHLO, or HELO when EHLO gets a 5xx (an SMTP-only server). */
+/** EHLO, or HELO when EHLO gets a 5xx (an SMTP-only server); LHLO alone for LMTP (RFC 2033 §4.1). */
 async function sayHello(
   conv: Conversation,
   heloName: string,
   timeoutMs: number,
+  lmtp = false,
 ): Promise<Step<Capabilities>> {
+  if (lmtp) {
+    const lhlo = await conv.exchange(`LHLO ${heloName}`, "lhlo", timeoutMs);
+    if (!lhlo.ok) return fail("deferred", lhlo.failure.reason);
+    if (lhlo.reply.code >= 200 && lhlo.reply.code < 300)
+      return { ok: true, value: parseCapabilities(lhlo.reply) };
+    return refused(lhlo.reply, conv.said(lhlo.reply, "lhlo"));
+  }
   const ehlo = await conv.exchange(`EHLO ${heloName}`, "ehlo", timeoutMs);
   if (!ehlo.ok) return fail("deferred", ehlo.failure.reason);
   if (ehlo.reply.code >= 200 && ehlo.reply.code < 300)
@@ -135,7 +148,12 @@ async function connectWithin(
       : `${where}: ${printable(error instanceof Error ? error.message : String(error))}`;
   let pending: Promise<Socket>;
   try {
-    pending = connect({ host: options.host, port: options.port, tls });
+    pending = connect({
+      host: options.host,
+      port: options.port,
+      tls,
+      ...(options.path === undefined ? {} : { path: options.path }),
+    });
   } catch (error) {
     return { ok: false, reason: reason(error) };
   }

@@ -14,6 +14,10 @@ export interface RelayTimeouts {
 export interface RelayOptions {
   host: string;
   port: number;
+  /** LMTP (RFC 2033): LHLO instead of EHLO, one reply per recipient after the end of data. */
+  protocol?: "smtp" | "lmtp";
+  /** A UNIX-domain socket path instead of host and port (LMTP on Node). */
+  path?: string;
   /** smtp_helo_name */
   heloName: string;
   /** smtp_tls_security_level */

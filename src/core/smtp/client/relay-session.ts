@@ -29,6 +29,7 @@ export class SmtpRelaySession implements RelaySession {
   readonly authMechanism: string | null;
   readonly #conversation: Conversation;
   readonly #timeouts: RelayTimeouts;
+  readonly #lmtp: boolean;
   #resetFirst = false;
   #busy = false;
 
@@ -37,7 +38,9 @@ export class SmtpRelaySession implements RelaySession {
     capabilities: Capabilities,
     authMechanism: string | null,
     timeouts: RelayTimeouts,
+    lmtp = false,
   ) {
+    this.#lmtp = lmtp;
     this.#conversation = conversation;
     this.capabilities = capabilities;
     this.authMechanism = authMechanism;
@@ -76,6 +79,7 @@ export class SmtpRelaySession implements RelaySession {
           capabilities: this.capabilities,
           timeouts: this.#timeouts,
           reset: this.#resetFirst,
+          lmtp: this.#lmtp,
         },
         message,
       );

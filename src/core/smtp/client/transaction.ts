@@ -16,6 +16,8 @@ export interface TransactionContext {
   timeouts: RelayTimeouts;
   /** Send RSET first: the previous transaction on this connection left state behind. */
   reset: boolean;
+  /** LMTP (RFC 2033 §4.2): one reply per accepted recipient after the end of data. */
+  lmtp?: boolean;
 }
 
 export interface TransactionResult {
@@ -195,14 +197,23 @@ export async function runTransaction(
   const failed = await conv.write(withEndOfData(previous), "body", timeouts.data);
   if (failed) return lost(failed);
 
-  const end = await conv.reply("dot", timeouts.data);
-  if (!end.ok) return lost(end.failure);
-  const reply = end.reply;
-  for (const i of accepted) {
-    if (positive(reply)) settle(i, "sent", renderReply(reply), replyDsn(reply));
-    else settle(i, failureStatus(reply), conv.said(reply, "dot"), replyDsn(reply));
+  // SMTP: one reply for the message. LMTP: one per accepted recipient, in RCPT order; a recipient
+  // whose reply never came stays deferred (those already answered keep their answer).
+  for (const [k, i] of accepted.entries()) {
+    if (k > 0 && !ctx.lmtp) break;
+    const end = await conv.reply("dot", timeouts.data);
+    if (!end.ok) return lost(end.failure);
+    const reply = end.reply;
+    const whom = ctx.lmtp ? [i] : accepted;
+    for (const j of whom) {
+      if (positive(reply)) settle(j, "sent", renderReply(reply), replyDsn(reply));
+      else settle(j, failureStatus(reply), conv.said(reply, "dot"), replyDsn(reply));
+    }
+    if (reply.code === 421) {
+      conv.abandon({ reason: conv.said(reply, "dot"), dsn: replyDsn(reply) });
+      return lost(conv.broken!);
+    }
   }
-  if (reply.code === 421) conv.abandon({ reason: conv.said(reply, "dot"), dsn: replyDsn(reply) });
   return finish(true);
 }
 

@@ -1,0 +1,224 @@
+// One next hop of a route: the messages that share a credential for it ride the same sessions
+// (MAIL/RCPT/DATA after MAIL/RCPT/DATA, RSET between), spread over up to
+// smtp_destination_concurrency_limit sessions in parallel that pull from one work list.
+import type { Settings } from "../config/settings.ts";
+import type { LookupTable } from "../maps/lookup-table.ts";
+import { parseMapList } from "../maps/parse-map-list.ts";
+import type { Connect } from "../net/socket.ts";
+import type { BodyStore, Logger } from "../ports.ts";
+import { openRelaySession, type RelayOptions, type RelaySession } from "../smtp/client/index.ts";
+import type { Outcome, PendingRecipient, QueuedMessage } from "./deliver.ts";
+import type { NextHop } from "./next-hop.ts";
+import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
+
+export interface HopMessage {
+  message: QueuedMessage;
+  recipients: PendingRecipient[];
+  /** The caller's handle, returned with the outcomes. */
+  owner: unknown;
+}
+
+export interface HopDeps {
+  bodies: BodyStore;
+  connect: Connect;
+  logger: Logger;
+  settings: Settings;
+  openTable: (spec: string) => LookupTable;
+  timeouts?: RelayOptions["timeouts"];
+  /** The last hop of the route: what fails here stays failed (a 5xx greeting bounces). */
+  final: boolean;
+}
+
+export interface HopResult {
+  item: HopMessage;
+  outcomes: Outcome[];
+}
+
+/** The Postfix client parameters an LMTP hop reads under their lmtp_* names. */
+function parameterNames(hop: NextHop) {
+  return hop.protocol === "lmtp"
+    ? ({
+        authEnable: "lmtp_sasl_auth_enable",
+        passwordMaps: "lmtp_sasl_password_maps",
+        heloName: "lmtp_lhlo_name",
+        tlsLevel: "lmtp_tls_security_level",
+        connectTimeout: "lmtp_connect_timeout",
+        heloTimeout: "lmtp_lhlo_timeout",
+        dataDoneTimeout: "lmtp_data_done_timeout",
+      } as const)
+    : ({
+        authEnable: "smtp_sasl_auth_enable",
+        passwordMaps: "smtp_sasl_password_maps",
+        heloName: "smtp_helo_name",
+        tlsLevel: "smtp_tls_security_level",
+        connectTimeout: "smtp_connect_timeout",
+        heloTimeout: "smtp_helo_timeout",
+        dataDoneTimeout: "smtp_data_done_timeout",
+      } as const);
+}
+
+export async function deliverOverHop(hop: NextHop, items: HopMessage[], deps: HopDeps): Promise<HopResult[]> {
+  const names = parameterNames(hop);
+  const results: HopResult[] = [];
+  const groups = new Map<string, { credentials: RelayCredentials | null; items: HopMessage[] }>();
+  for (const item of items) {
+    let credentials: RelayCredentials | null;
+    try {
+      credentials = await credentialsFor(item.message, hop, names, deps);
+    } catch (error) {
+      const reason = `${names.passwordMaps} lookup error: ${error instanceof Error ? error.message : String(error)}`;
+      results.push({ item, outcomes: allWith(item, "deferred", reason, "4.3.0") });
+      continue;
+    }
+    const key = credentials ? `${credentials.username}\0${credentials.password}` : "";
+    const group = groups.get(key) ?? { credentials, items: [] };
+    group.items.push(item);
+    groups.set(key, group);
+  }
+  for (const group of groups.values()) {
+    results.push(...(await deliverGroup(hop, group.credentials, group.items, names, deps)));
+  }
+  return results;
+}
+
+async function credentialsFor(
+  message: QueuedMessage,
+  hop: NextHop,
+  names: ReturnType<typeof parameterNames>,
+  deps: HopDeps,
+): Promise<RelayCredentials | null> {
+  if (!deps.settings.bool(names.authEnable)) return null;
+  const keys = passwordMapKeys(
+    hop,
+    message.mailFrom,
+    deps.settings.bool("smtp_sender_dependent_authentication"),
+  );
+  const tables = parseMapList(deps.settings.get(names.passwordMaps)).map(deps.openTable);
+  return findRelayCredentials(tables, keys, deps.settings.get("smtp_sasl_password_result_delimiter"));
+}
+
+function relayOptions(
+  hop: NextHop,
+  credentials: RelayCredentials | null,
+  names: ReturnType<typeof parameterNames>,
+  deps: HopDeps,
+): RelayOptions {
+  const settings = deps.settings;
+  const level = settings.get(names.tlsLevel);
+  const lmtp = hop.protocol === "lmtp";
+  const wrapperMode = !lmtp && settings.bool("smtp_tls_wrappermode");
+  return {
+    host: hop.host,
+    port: hop.port,
+    protocol: hop.protocol,
+    ...(hop.unix ? { path: hop.host } : {}),
+    heloName: settings.get(names.heloName),
+    // A UNIX socket never leaves the machine: no TLS there, as Postfix's lmtp(8) on unix:.
+    tlsLevel: hop.unix
+      ? "none"
+      : wrapperMode
+        ? "encrypt"
+        : level === "encrypt" || level === "none"
+          ? level
+          : "may",
+    wrapperMode,
+    auth: credentials ? { username: credentials.username, password: credentials.password } : null,
+    plaintextAuthWithoutTls: !/\bnoplaintext\b/.test(settings.get("smtp_sasl_security_options")),
+    authSoftBounce: settings.bool("smtp_sasl_auth_soft_bounce"),
+    timeouts: deps.timeouts ?? {
+      connect: settings.duration(names.connectTimeout),
+      greeting: settings.duration(names.heloTimeout),
+      command: settings.duration(names.heloTimeout),
+      data: settings.duration(names.dataDoneTimeout),
+    },
+  };
+}
+
+async function deliverGroup(
+  hop: NextHop,
+  credentials: RelayCredentials | null,
+  items: HopMessage[],
+  names: ReturnType<typeof parameterNames>,
+  deps: HopDeps,
+): Promise<HopResult[]> {
+  const options = relayOptions(hop, credentials, names, deps);
+  const limit = Math.max(1, deps.settings.int("smtp_destination_concurrency_limit"));
+  const results: HopResult[] = [];
+  let next = 0;
+  let lastFailure: { status: Outcome["status"]; reason: string } | null = null;
+
+  // A session that dies (421, a dropped connection) took at most the message it was sending; the
+  // worker opens a new one for the rest, and stops when a session cannot be had.
+  const worker = async () => {
+    while (next < items.length) {
+      const opened = await openRelaySession(deps.connect, options);
+      if (!opened.ok) {
+        lastFailure = opened.outcome;
+        return;
+      }
+      const session = opened.session;
+      try {
+        while (session.alive && next < items.length) {
+          const item = items[next++]!;
+          results.push({ item, outcomes: await sendOne(session, item, deps) });
+        }
+      } finally {
+        await session.close().catch(() => {});
+      }
+    }
+  };
+  // A session is worth its handshake for two messages or more: a batch of n opens at most n/2.
+  const sessions = Math.min(limit, Math.ceil(items.length / 2));
+  await Promise.all(Array.from({ length: sessions }, worker));
+
+  // What no session took: every session failed to open (or died before reaching it).
+  for (; next < items.length; next++) {
+    const item = items[next]!;
+    const failure: { status: Outcome["status"]; reason: string } = lastFailure ?? {
+      status: "deferred",
+      reason: `no session with ${hop.host} could be had`,
+    };
+    // Not the last hop: even a permanent refusal (5xx greeting) moves on (smtp_skip_5xx_greeting).
+    const status = deps.final ? failure.status : "deferred";
+    results.push({
+      item,
+      outcomes: allWith(item, status, failure.reason, status === "bounced" ? "5.0.0" : "4.0.0"),
+    });
+  }
+  return results;
+}
+
+async function sendOne(session: RelaySession, item: HopMessage, deps: HopDeps): Promise<Outcome[]> {
+  const { message, recipients } = item;
+  if (recipients.length === 0) return [];
+  const body = message.bodyKey ? await deps.bodies.get(message.bodyKey) : null;
+  if (!body) return allWith(item, "deferred", "message body is missing from storage", "4.3.0");
+  const results = await session.send({
+    mailFrom: message.mailFrom,
+    recipients: recipients.map((r) => r.address),
+    size: message.size,
+    body: async () => body,
+    smtputf8: message.smtputf8,
+    eightBit: message.eightBit,
+  });
+  return recipients.map((r, i) => {
+    const result = results[i];
+    return {
+      position: r.position,
+      recipient: r.address,
+      status: result?.status ?? "deferred",
+      reply: result?.reply ?? "no reply for this recipient",
+      ...(result?.dsn ? { dsn: result.dsn } : {}),
+    };
+  });
+}
+
+function allWith(item: HopMessage, status: Outcome["status"], reason: string, dsn: string): Outcome[] {
+  return item.recipients.map((r) => ({
+    position: r.position,
+    recipient: r.address,
+    status,
+    reply: reason,
+    dsn,
+  }));
+}

@@ -1,0 +1,310 @@
+// Routes, fail-over, credentials by route, faults and non-delivery reports, end to end on the Node
+// runtime's parts (SQLite, bodies on disk, node:net sockets) against real servers: the test
+// smarthost (smtp-server) and Postfix's smtp-sink with its fault options.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Settings } from "../../src/core/config/settings.ts";
+import { type DeliveryDeps, deliverMessages } from "../../src/core/delivery/deliver.ts";
+import { newQueueId } from "../../src/core/ids.ts";
+import { openTable } from "../../src/core/maps/open-table.ts";
+import type { Logger } from "../../src/core/ports.ts";
+import { acceptMessage } from "../../src/core/submission/accept.ts";
+import { DbMessageStore } from "../../src/db/message-store.ts";
+import { messages } from "../../src/db/schema.ts";
+import { DiskBodyStore } from "../../src/node/disk-body-store.ts";
+import { connectNode } from "../../src/node/net-socket.ts";
+import { applyMigrations, openSqliteDatabase, type SqliteDatabase } from "../../src/node/sqlite-database.ts";
+import { makeTestCertificates } from "../smarthost/certificates.ts";
+import { bodyText, type Smarthost, smarthost } from "../smarthost/client.ts";
+import { type RunningSmarthost, startSmarthost } from "../smarthost/spawn.ts";
+import { parseDump, type RunningSink, startSmtpSink } from "../smtp-sink/smtp-sink-process.ts";
+
+const certificates = makeTestCertificates(path.resolve(".wrangler/test-certs"));
+const ca = readFileSync(certificates.caFile);
+const scratch = mkdtempSync(path.join(tmpdir(), "postern-routes-"));
+const SIZE_LIMIT = 200_000;
+
+let database: SqliteDatabase;
+let store: DbMessageStore;
+let bodies: DiskBodyStore;
+let running: RunningSmarthost;
+let sh: Smarthost;
+const sinks: RunningSink[] = [];
+const lines: string[] = [];
+const enqueued: string[] = [];
+const logger: Logger = {
+  info: (line) => lines.push(line),
+  warn: (line) => lines.push(line),
+  error: (line) => lines.push(line),
+};
+/** The clock the delivery agent sees; tests move it forward to make retries due. */
+let clock = Date.now();
+
+beforeAll(async () => {
+  database = await openSqliteDatabase(path.join(scratch, "routes.db"));
+  await applyMigrations(database);
+  store = new DbMessageStore(database.db);
+  bodies = await DiskBodyStore.open(path.join(scratch, "bodies"));
+  running = await startSmarthost({
+    SMARTHOST_CERT: certificates.certFile,
+    SMARTHOST_KEY: certificates.keyFile,
+    SMARTHOST_USERS: "relay:relay-secret,other:other-secret",
+    SMARTHOST_SIZE: String(SIZE_LIMIT),
+  });
+  sh = smarthost(running.json);
+});
+
+afterAll(async () => {
+  await running?.stop();
+  for (const sink of sinks) await sink.stop();
+  database?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await database.db.delete(messages);
+  await sh.clear();
+  lines.length = 0;
+  enqueued.length = 0;
+  clock = Date.now();
+});
+
+/** An inline: table; each entry braced, so keys and values may hold spaces and commas. */
+const inline = (entries: Record<string, string>) =>
+  `inline:{ ${Object.entries(entries)
+    .map(([key, value]) => `{ ${key} = ${value} }`)
+    .join(", ")} }`;
+
+async function sink(options: string[] = []): Promise<RunningSink> {
+  const started = await startSmtpSink(options);
+  sinks.push(started);
+  return started;
+}
+
+const open = () => `[127.0.0.1]:${sh.ports.open}`;
+/** A port nothing listens on: connection refused. */
+const closed = () => `[127.0.0.1]:${sh.ports.control + 20_000 > 65_535 ? 1 : sh.ports.control + 20_000}`;
+
+function deps(parameters: Record<string, string>, timeouts?: DeliveryDeps["timeouts"]): DeliveryDeps {
+  return {
+    store,
+    bodies,
+    queue: {
+      async enqueue(ids) {
+        enqueued.push(...ids);
+      },
+    },
+    connect: (options) => connectNode({ ...options, ca }),
+    logger,
+    settings: new Settings({
+      myhostname: "postern.test",
+      minimal_backoff_time: "1s",
+      maximal_backoff_time: "2s",
+      smtp_tls_security_level: "none",
+      ...parameters,
+    }),
+    openTable: (spec) => openTable(spec),
+    now: () => clock,
+    timeouts: timeouts ?? { connect: 5_000, greeting: 5_000, command: 5_000, data: 5_000 },
+  };
+}
+
+async function submit(
+  from: string,
+  to: string[],
+  options: { body?: string; createdAt?: number; smtputf8?: boolean } = {},
+): Promise<string> {
+  const id = newQueueId();
+  const body =
+    options.body ?? `From: <${from}>\r\nTo: <${to[0]}>\r\nSubject: route test ${id}\r\n\r\nHello ${id}\r\n`;
+  await acceptMessage(
+    {
+      id,
+      accountId: null,
+      saslUsername: null,
+      saslMethod: null,
+      clientAddress: "127.0.0.1",
+      mailFrom: from,
+      recipients: to,
+      bytes: new TextEncoder().encode(body),
+      headerMessageId: null,
+      eightBit: false,
+      smtputf8: options.smtputf8 ?? false,
+      state: "queued",
+      stateReason: null,
+    },
+    { store, bodies, queue: { enqueue: async () => {} }, logger, now: () => options.createdAt ?? clock },
+  );
+  return id;
+}
+
+async function recipientsOf(id: string) {
+  const view = await store.view(id);
+  if (!view) throw new Error(`no message ${id}`);
+  return view.recipients.map((r) => ({ address: r.address, status: r.status, reply: r.lastReply }));
+}
+
+async function lastRelay(id: string): Promise<string> {
+  const attempts = await store.attempts(id);
+  return attempts.at(-1)?.relay ?? "";
+}
+
+/** Queued notifications: the null sender's messages. */
+async function notices() {
+  const queued = await store.listByState("queued", 100);
+  return queued.filter((m) => m.mailFrom === "");
+}
+
+describe("relayhost: several destinations, tried in order", () => {
+  it("moves on past a refused connection, a 4xx greeting and a 5xx greeting", async () => {
+    const busy = await sink(["-r", "connect"]);
+    const refusing = await sink(["-f", "connect"]);
+    const id = await submit("alice@a.example", ["bob@b.example"]);
+    await deliverMessages([id], deps({ relayhost: `${closed()}, ${busy.hop} ${refusing.hop}, ${open()}` }));
+    expect(await recipientsOf(id)).toEqual([
+      { address: "bob@b.example", status: "sent", reply: expect.stringMatching(/^250 /) },
+    ]);
+    expect(await lastRelay(id)).toBe(`127.0.0.1[127.0.0.1]:${sh.ports.open}`);
+    expect(await sh.messages("bob@b.example")).toHaveLength(1);
+  });
+
+  it("moves on when TLS is required and the first host does not offer it", async () => {
+    const plaintextOnly = await sink();
+    const starttls = `[127.0.0.1]:${sh.ports.starttls}`;
+    const id = await submit("alice@a.example", ["tls@b.example"]);
+    await deliverMessages(
+      [id],
+      deps({
+        relayhost: `${plaintextOnly.hop}, ${starttls}`,
+        smtp_tls_security_level: "encrypt",
+        smtp_sasl_auth_enable: "yes",
+        smtp_sasl_password_maps: inline({ [starttls]: "relay:relay-secret" }),
+      }),
+    );
+    expect((await recipientsOf(id))[0]!.status).toBe("sent");
+    const [received] = await sh.messages("tls@b.example");
+    expect(received).toMatchObject({ server: "starttls", secure: true, authUser: "relay" });
+    expect(plaintextOnly.transactions()).toHaveLength(0);
+  });
+
+  it("defers with the last host's reason when every host fails, and bounces a 5xx greeting only at the last", async () => {
+    const busy = await sink(["-r", "connect"]);
+    const refusing = await sink(["-f", "connect"]);
+    const a = await submit("alice@a.example", ["one@b.example"]);
+    await deliverMessages([a], deps({ relayhost: `${refusing.hop}, ${busy.hop}` }));
+    expect(await recipientsOf(a)).toEqual([
+      {
+        address: "one@b.example",
+        status: "deferred",
+        reply: expect.stringMatching(/^host 127\.0\.0\.1\[127\.0\.0\.1\] refused to talk to me: 4\d\d /),
+      },
+    ]);
+    expect(enqueued).toEqual([a]);
+
+    const b = await submit("alice@a.example", ["two@b.example"]);
+    await deliverMessages([b], deps({ relayhost: `${busy.hop}, ${refusing.hop}` }));
+    expect((await recipientsOf(b))[0]).toMatchObject({
+      status: "bounced",
+      reply: expect.stringMatching(/refused to talk to me: 5\d\d /),
+    });
+  });
+});
+
+describe("sender_dependent_relayhost_maps", () => {
+  it("routes by sender, then @domain, <> for the null sender, DUNNO and no entry to relayhost", async () => {
+    const [bySender, byDomain, byNull, fallback] = await Promise.all([sink(), sink(), sink(), sink()]);
+    const table = inline({
+      "alice@a.example": bySender.hop,
+      "@b.example": byDomain.hop,
+      "<>": byNull.hop,
+      "carol@b.example": "DUNNO",
+    });
+    const ids = [
+      await submit("alice@a.example", ["r1@x.example"]),
+      await submit("bob@b.example", ["r2@x.example"]),
+      await submit("", ["r3@x.example"]),
+      await submit("carol@b.example", ["r4@x.example"]),
+      await submit("dave@d.example", ["r5@x.example"]),
+    ];
+    await deliverMessages(ids, deps({ relayhost: fallback.hop, sender_dependent_relayhost_maps: table }));
+    for (const id of ids) expect((await recipientsOf(id))[0]!.status).toBe("sent");
+    const rcpts = (s: RunningSink) => s.transactions().flatMap((t) => parseDump(t).rcptTo);
+    expect(rcpts(bySender)).toEqual(["r1@x.example"]);
+    expect(rcpts(byDomain)).toEqual(["r2@x.example"]);
+    expect(rcpts(byNull)).toEqual(["r3@x.example"]);
+    expect(rcpts(fallback).sort()).toEqual(["r4@x.example", "r5@x.example"]);
+  });
+
+  it("a route may list several hops, tried in order", async () => {
+    const second = await sink();
+    const id = await submit("alice@a.example", ["r@x.example"]);
+    await deliverMessages(
+      [id],
+      deps({
+        relayhost: open(),
+        sender_dependent_relayhost_maps: inline({ "alice@a.example": `${closed()}, ${second.hop}` }),
+      }),
+    );
+    expect((await recipientsOf(id))[0]!.status).toBe("sent");
+    expect(second.transactions()).toHaveLength(1);
+    expect(await sh.messages()).toHaveLength(0);
+  });
+});
+
+describe("smtp_sasl_password_maps in Postfix's order", () => {
+  const plain = () => `[127.0.0.1]:${sh.ports.plain}`;
+  const auth = (table: string, extra: Record<string, string> = {}) =>
+    deps({
+      relayhost: plain(),
+      smtp_sasl_auth_enable: "yes",
+      // The "plain" smarthost offers AUTH without TLS; allow it for this test only.
+      smtp_sasl_security_options: "noanonymous",
+      smtp_sasl_password_maps: table,
+      ...extra,
+    });
+
+  it("sender, then @domain with smtp_sender_dependent_authentication, then host name, then next hop as written", async () => {
+    const table = inline({
+      "alice@a.example": "other:other-secret",
+      "@b.example": "other:other-secret",
+      "127.0.0.1": "relay:relay-secret",
+      [plain()]: "nobody:wrong",
+    });
+    const ids = [
+      await submit("alice@a.example", ["k1@x.example"]),
+      await submit("bob@b.example", ["k2@x.example"]),
+      await submit("carol@c.example", ["k3@x.example"]),
+    ];
+    await deliverMessages(ids, auth(table, { smtp_sender_dependent_authentication: "yes" }));
+    const users = async (rcpt: string) => (await sh.messages(rcpt)).map((m) => m.authUser);
+    expect(await users("k1@x.example")).toEqual(["other"]);
+    expect(await users("k2@x.example")).toEqual(["other"]);
+    // The host name (127.0.0.1) comes before "[127.0.0.1]:port" (smtp_sasl_glue.c).
+    expect(await users("k3@x.example")).toEqual(["relay"]);
+
+    // Without sender-dependent authentication the sender entries are not consulted.
+    const id = await submit("alice@a.example", ["k4@x.example"]);
+    await deliverMessages([id], auth(table));
+    expect(await users("k4@x.example")).toEqual(["relay"]);
+  });
+
+  it("the next hop exactly as written, and smtp_sasl_password_result_delimiter", async () => {
+    const id = await submit("alice@a.example", ["k5@x.example"]);
+    await deliverMessages(
+      [id],
+      auth(inline({ [plain()]: "other|other-secret" }), { smtp_sasl_password_result_delimiter: "|" }),
+    );
+    expect((await sh.messages("k5@x.example")).map((m) => m.authUser)).toEqual(["other"]);
+  });
+
+  it("[host] does not match a relayhost written [host]:port: no credentials, so the server's 530 decides", async () => {
+    const id = await submit("alice@a.example", ["k6@x.example"]);
+    await deliverMessages([id], auth(inline({ "[127.0.0.1]": "relay:relay-secret" })));
+    const [r] = await recipientsOf(id);
+    expect(r!.status).not.toBe("sent");
+    expect(r!.reply).toMatch(/said: 530 /);
+  });
+});
