@@ -308,3 +308,243 @@ describe("smtp_sasl_password_maps in Postfix's order", () => {
     expect(r!.reply).toMatch(/said: 530 /);
   });
 });
+
+/** Python's email package (a parser no one here wrote) reads the report: part types and DSN fields. */
+function parseWithPython(message: string) {
+  const script = `
+import email, json, sys
+from email import policy
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.compat32)
+parts = [p.get_content_type() for p in m.get_payload()]
+status = []
+returned = None
+for p in m.walk():
+    if p.get_content_type() == "message/delivery-status":
+        status = [dict(block.items()) for block in p.get_payload()]
+    if p.get_content_type() in ("message/rfc822",):
+        returned = p.get_payload()[0].as_string()
+    if p.get_content_type() == "text/rfc822-headers":
+        returned = p.get_payload()
+print(json.dumps({"type": m.get_content_type(), "report_type": m.get_param("report-type"), "parts": parts,
+  "to": m["To"], "subject": m["Subject"], "status": status, "returned": returned, "defects": [str(d) for p in m.walk() for d in p.defects]}))
+`;
+  return JSON.parse(execFileSync("python3", ["-c", script], { input: message, encoding: "utf8" })) as {
+    type: string;
+    report_type: string;
+    parts: string[];
+    to: string;
+    subject: string;
+    status: Record<string, string>[];
+    returned: string | null;
+    defects: string[];
+  };
+}
+
+describe("delivery status notifications (RFC 3464)", () => {
+  it("a 5xx for one recipient: the sender gets a multipart/report through the relay, the original attached", async () => {
+    const id = await submit("alice@a.example", ["reject550-x@b.example", "fine@b.example"]);
+    await deliverMessages([id], deps({ relayhost: open() }));
+    expect((await recipientsOf(id)).map((r) => r.status)).toEqual(["bounced", "sent"]);
+    const [notice] = await notices();
+    expect(notice).toBeDefined();
+    expect(lines).toContain(`${id}: sender non-delivery notification: ${notice!.id}`);
+
+    // The notification is an ordinary queued message: delivered like any other, with the null sender.
+    await deliverMessages([notice!.id], deps({ relayhost: open() }));
+    const [received] = await sh.messages("alice@a.example");
+    expect(received).toMatchObject({ mailFrom: "", rcptTo: ["alice@a.example"] });
+    const text = bodyText(received!);
+    const parsed = parseWithPython(text);
+    expect(parsed).toMatchObject({
+      type: "multipart/report",
+      report_type: "delivery-status",
+      parts: ["text/plain", "message/delivery-status", "message/rfc822"],
+      to: "alice@a.example",
+      subject: "Undelivered Mail Returned to Sender",
+      defects: [],
+    });
+    expect(parsed.status[0]).toMatchObject({
+      "Reporting-MTA": "dns; postern.test",
+      "X-Postfix-Queue-ID": id,
+      "X-Postfix-Sender": "rfc822; alice@a.example",
+    });
+    expect(parsed.status.slice(1)).toEqual([
+      {
+        "Final-Recipient": "rfc822; reject550-x@b.example",
+        Action: "failed",
+        Status: "5.1.1",
+        "Remote-MTA": "dns; 127.0.0.1",
+        "Diagnostic-Code":
+          "smtp; 550 5.1.1 <reject550-x@b.example>: Recipient address rejected: User unknown",
+      },
+    ]);
+    expect(parsed.returned).toContain(`Subject: route test ${id}`);
+    expect(text).toContain(
+      "<reject550-x@b.example>: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <reject550-x@b.example>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+    );
+    // The report's own failure would not produce another one: its sender is null.
+    expect(notice!.mailFrom).toBe("");
+  });
+
+  it("no report for the null sender, and none when nothing bounced", async () => {
+    const bounce = await submit("", ["reject550-y@b.example"]);
+    const fine = await submit("alice@a.example", ["fine2@b.example"]);
+    await deliverMessages([bounce, fine], deps({ relayhost: open() }));
+    expect((await recipientsOf(bounce))[0]!.status).toBe("bounced");
+    expect((await recipientsOf(fine))[0]!.status).toBe("sent");
+    expect(await notices()).toEqual([]);
+  });
+
+  it("a large original comes back as its headers only (bounce_size_limit)", async () => {
+    const big = `From: <alice@a.example>\r\nSubject: big one\r\n\r\n${"x".repeat(70)}\r\n`.repeat(1);
+    const id = await submit("alice@a.example", ["reject550-z@b.example"], {
+      body: big + `${"y".repeat(76)}\r\n`.repeat(800),
+    });
+    await deliverMessages([id], deps({ relayhost: open() }));
+    const [notice] = await notices();
+    await deliverMessages([notice!.id], deps({ relayhost: open() }));
+    const parsed = parseWithPython(bodyText((await sh.messages("alice@a.example"))[0]!));
+    expect(parsed.parts).toContain("text/rfc822-headers");
+    expect(parsed.returned).toContain("Subject: big one");
+    expect(parsed.returned).not.toContain("yyyy");
+  });
+
+  it("maximal_queue_lifetime: a recipient still deferred when the message expires bounces, with a report", async () => {
+    const day = 86_400_000;
+    const id = await submit("alice@a.example", ["defer451-old@b.example"], { createdAt: clock - 6 * day });
+    await deliverMessages([id], deps({ relayhost: open() }));
+    const [r] = await recipientsOf(id);
+    expect(r).toMatchObject({
+      status: "bounced",
+      reply: expect.stringMatching(/^message expired in the queue; last error: host .* said: 451 4\.3\.0 /),
+    });
+    expect(enqueued).not.toContain(id);
+    const [notice] = await notices();
+    await deliverMessages([notice!.id], deps({ relayhost: open() }));
+    const parsed = parseWithPython(bodyText((await sh.messages("alice@a.example"))[0]!));
+    expect(parsed.status[1]).toMatchObject({
+      "Final-Recipient": "rfc822; defer451-old@b.example",
+      Action: "failed",
+      Status: "4.3.0",
+      "Diagnostic-Code": "smtp; 451 4.3.0 <defer451-old@b.example>: Temporary failure",
+    });
+  });
+});
+
+describe("faults with real servers: the right retry or bounce, nothing lost, nothing sent twice", () => {
+  it("421 in the middle of a session: what was accepted stays sent, the rest is retried on a new session", async () => {
+    const ids = [
+      await submit("alice@a.example", ["m1@b.example"]),
+      await submit("alice@a.example", ["quit421@b.example"]),
+      await submit("alice@a.example", ["m3@b.example"]),
+    ];
+    await deliverMessages(ids, deps({ relayhost: open(), smtp_destination_concurrency_limit: "1" }));
+    expect((await recipientsOf(ids[0]!))[0]!.status).toBe("sent");
+    expect(await recipientsOf(ids[1]!)).toEqual([
+      {
+        address: "quit421@b.example",
+        status: "deferred",
+        reply: expect.stringMatching(
+          /^host 127\.0\.0\.1\[127\.0\.0\.1\] said: 421 4\.3\.2 .* \(in reply to RCPT TO command\)$/,
+        ),
+      },
+    ]);
+    expect((await recipientsOf(ids[2]!))[0]!.status).toBe("sent");
+    const received = await sh.messages();
+    expect(received.map((m) => m.rcptTo[0]).sort()).toEqual(["m1@b.example", "m3@b.example"]);
+    // Two connections: the 421 ended the first.
+    expect(new Set(received.map((m) => m.connection)).size).toBe(2);
+    expect(enqueued).toEqual([ids[1]]);
+  });
+
+  it("421 and disconnect at the end of data (smtp-sink -Q .): deferred, then delivered once on retry", async () => {
+    const quitting = await sink(["-Q", "."]);
+    const healthy = await sink();
+    const id = await submit("alice@a.example", ["q@b.example"]);
+    await deliverMessages([id], deps({ relayhost: quitting.hop }));
+    expect((await recipientsOf(id))[0]).toMatchObject({
+      status: "deferred",
+      reply: expect.stringMatching(/said: 421 .*\(in reply to end of DATA command\)$/),
+    });
+    clock += 5_000;
+    await deliverMessages([id], deps({ relayhost: healthy.hop }));
+    expect((await recipientsOf(id))[0]!.status).toBe("sent");
+    expect(healthy.transactions().map((t) => parseDump(t).rcptTo)).toEqual([["q@b.example"]]);
+  });
+
+  it("connection dropped mid-DATA: deferred, never recorded as sent", async () => {
+    const id = await submit("alice@a.example", ["dropdata@b.example"]);
+    await deliverMessages([id], deps({ relayhost: open() }));
+    expect((await recipientsOf(id))[0]).toMatchObject({
+      status: "deferred",
+      reply: expect.stringMatching(
+        /^lost connection with 127\.0\.0\.1\[127\.0\.0\.1\] while sending (message body|end of data)/,
+      ),
+    });
+    expect(await sh.messages()).toEqual([]);
+    expect(enqueued).toEqual([id]);
+  });
+
+  it("disconnect after the end of data without a reply (smtp-sink -q .): deferred, Postfix's warning", async () => {
+    const dropping = await sink(["-q", "."]);
+    const id = await submit("alice@a.example", ["dot@b.example"]);
+    await deliverMessages([id], deps({ relayhost: dropping.hop }));
+    expect((await recipientsOf(id))[0]).toMatchObject({
+      status: "deferred",
+      reply:
+        "lost connection with 127.0.0.1[127.0.0.1] while sending end of data -- message may be sent more than once",
+    });
+  });
+
+  it("a server slow past the data timeout (smtp-sink -W .:3): deferred as timed out", async () => {
+    const slow = await sink(["-W", ".:3"]);
+    const id = await submit("alice@a.example", ["slow@b.example"]);
+    await deliverMessages(
+      [id],
+      deps({ relayhost: slow.hop }, { connect: 5_000, greeting: 5_000, command: 5_000, data: 500 }),
+    );
+    expect((await recipientsOf(id))[0]).toMatchObject({
+      status: "deferred",
+      reply:
+        "conversation with 127.0.0.1[127.0.0.1] timed out while sending end of data -- message may be sent more than once",
+    });
+  });
+
+  it("a server slow past the greeting timeout moves on to the next host", async () => {
+    const slow = await sink(["-W", "connect:3"]);
+    const id = await submit("alice@a.example", ["slowgreet@b.example"]);
+    await deliverMessages(
+      [id],
+      deps(
+        { relayhost: `${slow.hop}, ${open()}` },
+        { connect: 5_000, greeting: 500, command: 5_000, data: 5_000 },
+      ),
+    );
+    expect((await recipientsOf(id))[0]!.status).toBe("sent");
+    expect(await sh.messages("slowgreet@b.example")).toHaveLength(1);
+  });
+
+  it("SIZE: a message over the server's limit bounces before DATA with Postfix's reason", async () => {
+    const id = await submit("alice@a.example", ["big@b.example"], {
+      body: `Subject: big\r\n\r\n${`${"z".repeat(98)}\r\n`.repeat(2_100)}`,
+    });
+    await deliverMessages([id], deps({ relayhost: open() }));
+    const view = await store.view(id);
+    expect((await recipientsOf(id))[0]).toEqual({
+      address: "big@b.example",
+      status: "bounced",
+      reply: `message size ${view!.message.size} exceeds size limit ${SIZE_LIMIT} of server 127.0.0.1[127.0.0.1]`,
+    });
+    expect(await sh.messages()).toEqual([]);
+  });
+
+  it("SMTPUTF8 needed, not offered (smtp-sink): bounces as Postfix does", async () => {
+    const plain = await sink();
+    const id = await submit("alice@a.example", ["jörg@b.example"], { smtputf8: true });
+    await deliverMessages([id], deps({ relayhost: plain.hop }));
+    expect((await recipientsOf(id))[0]).toMatchObject({
+      status: "bounced",
+      reply: "SMTPUTF8 is required, but was not offered by host 127.0.0.1[127.0.0.1]",
+    });
+  });
+});
