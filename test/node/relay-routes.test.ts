@@ -17,6 +17,7 @@ import { messages } from "../../src/db/schema.ts";
 import { DiskBodyStore } from "../../src/node/disk-body-store.ts";
 import { connectNode } from "../../src/node/net-socket.ts";
 import { applyMigrations, openSqliteDatabase, type SqliteDatabase } from "../../src/node/sqlite-database.ts";
+import { type RunningLmtp, startDovecotLmtp } from "../dovecot/dovecot-lmtp.ts";
 import { makeTestCertificates } from "../smarthost/certificates.ts";
 import { bodyText, type Smarthost, smarthost } from "../smarthost/client.ts";
 import { type RunningSmarthost, startSmarthost } from "../smarthost/spawn.ts";
@@ -431,6 +432,31 @@ describe("delivery status notifications (RFC 3464)", () => {
   });
 });
 
+describe("sessions", () => {
+  it("one session carries a whole batch that shares route and credential; parallel ones stay within the limit", async () => {
+    const batch = async (count: number, tag: string) => {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) ids.push(await submit("alice@a.example", [`${tag}${i}@b.example`]));
+      return ids;
+    };
+    const one = await batch(6, "serial");
+    await deliverMessages(one, deps({ relayhost: open(), smtp_destination_concurrency_limit: "1" }));
+    const serial = await sh.messages();
+    expect(serial).toHaveLength(6);
+    expect(new Set(serial.map((m) => m.connection)).size).toBe(1);
+
+    await sh.clear();
+    const many = await batch(12, "parallel");
+    await deliverMessages(many, deps({ relayhost: open(), smtp_destination_concurrency_limit: "3" }));
+    const parallel = await sh.messages();
+    expect(parallel.map((m) => m.rcptTo[0]).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `parallel${i}@b.example`).sort(),
+    );
+    expect(new Set(parallel.map((m) => m.connection)).size).toBeLessThanOrEqual(3);
+    for (const id of many) expect((await recipientsOf(id))[0]!.status).toBe("sent");
+  });
+});
+
 describe("faults with real servers: the right retry or bounce, nothing lost, nothing sent twice", () => {
   it("421 in the middle of a session: what was accepted stays sent, the rest is retried on a new session", async () => {
     const ids = [
@@ -546,5 +572,65 @@ describe("faults with real servers: the right retry or bounce, nothing lost, not
       status: "bounced",
       reply: "SMTPUTF8 is required, but was not offered by host 127.0.0.1[127.0.0.1]",
     });
+  });
+});
+
+describe("LMTP next hops: a real Dovecot LMTP server", () => {
+  let lmtp: RunningLmtp;
+  beforeAll(async () => {
+    lmtp = await startDovecotLmtp();
+  });
+  afterAll(async () => {
+    await lmtp?.remove();
+  });
+
+  it.each([
+    { via: "lmtp:[127.0.0.1]:port", hop: () => `lmtp:[127.0.0.1]:${lmtp.port}` },
+    { via: "lmtp:unix:/path", hop: () => `lmtp:unix:${lmtp.socketPath}` },
+  ])("LHLO, and one reply per recipient after DATA ($via)", async ({ hop }) => {
+    const before = lmtp.mailbox("alice@lmtp.test").length;
+    const id = await submit("sender@a.example", ["alice@lmtp.test", "bob@lmtp.test", "nobody@lmtp.test"]);
+    const second = await submit("sender@a.example", ["alice@lmtp.test"]);
+    await deliverMessages([id, second], deps({ relayhost: hop() }));
+    const peer = hop().includes("unix:") ? `${lmtp.socketPath}[${lmtp.socketPath}]` : "127.0.0.1[127.0.0.1]";
+    expect(await recipientsOf(id)).toEqual([
+      {
+        address: "alice@lmtp.test",
+        status: "sent",
+        reply: expect.stringMatching(/^250 2\.0\.0 <alice@lmtp\.test> \S+ Saved$/),
+      },
+      {
+        address: "bob@lmtp.test",
+        status: "bounced",
+        reply: `host ${peer} said: 552 5.2.2 <bob@lmtp.test> Quota exceeded (mailbox for user is full) (in reply to end of DATA command)`,
+      },
+      {
+        address: "nobody@lmtp.test",
+        status: "bounced",
+        reply: `host ${peer} said: 550 5.1.1 <nobody@lmtp.test> User doesn't exist: nobody@lmtp.test (in reply to RCPT TO command)`,
+      },
+    ]);
+    expect((await recipientsOf(second))[0]!.status).toBe("sent");
+    const delivered = lmtp.mailbox("alice@lmtp.test").slice(before);
+    expect(delivered).toHaveLength(2);
+    expect(delivered.some((m) => m.includes(`Subject: route test ${id}`))).toBe(true);
+
+    const [notice] = await notices();
+    await deliverMessages([notice!.id], deps({ relayhost: open() }));
+    const parsed = parseWithPython(bodyText((await sh.messages("sender@a.example"))[0]!));
+    expect(parsed.status.slice(1).map((s) => [s["Final-Recipient"], s.Status, s["Diagnostic-Code"]])).toEqual(
+      [
+        [
+          "rfc822; bob@lmtp.test",
+          "5.2.2",
+          "lmtp; 552 5.2.2 <bob@lmtp.test> Quota exceeded (mailbox for user is full)",
+        ],
+        [
+          "rfc822; nobody@lmtp.test",
+          "5.1.1",
+          "lmtp; 550 5.1.1 <nobody@lmtp.test> User doesn't exist: nobody@lmtp.test",
+        ],
+      ],
+    );
   });
 });
