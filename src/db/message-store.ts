@@ -24,6 +24,15 @@ export interface NewMessage {
   recipients: string[];
   recipientStatus: RecipientStatus;
   now: number;
+  /** DSN parameters from the submission (RFC 3461), when given. */
+  dsn?: MessageDsn;
+}
+
+export interface MessageDsn {
+  ret: "FULL" | "HDRS" | null;
+  envid: string | null;
+  /** Per recipient, in order. */
+  recipients: { notify: string | null; orcpt: string | null }[];
 }
 
 export interface AttemptOutcome {
@@ -63,9 +72,11 @@ export class DbMessageStore {
    */
   insertStatements(list: NewMessage[]) {
     const messageRows = list.map((m) => {
-      const { recipients: _addresses, recipientStatus: _status, now, ...fields } = m;
+      const { recipients: _addresses, recipientStatus: _status, now, dsn, ...fields } = m;
       return {
         ...fields,
+        dsnRet: dsn?.ret ?? null,
+        dsnEnvid: dsn?.envid ?? null,
         attempts: 0,
         nextAttemptAt: m.state === "queued" ? now : null,
         leaseUntil: null,
@@ -80,6 +91,8 @@ export class DbMessageStore {
         address,
         status: m.recipientStatus,
         lastReply: null,
+        dsnNotify: m.dsn?.recipients[position]?.notify ?? null,
+        dsnOrcpt: m.dsn?.recipients[position]?.orcpt ?? null,
         attempts: 0,
         updatedAt: m.now,
       })),

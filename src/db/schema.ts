@@ -72,6 +72,10 @@ export const messages = sqliteTable(
     headerMessageId: text("header_message_id"),
     eightBit: integer("eight_bit", { mode: "boolean" }).notNull().default(false),
     smtputf8: integer("smtputf8", { mode: "boolean" }).notNull().default(false),
+    /** DSN RET= (RFC 3461 §4.3) from the submission: FULL, HDRS, or null (not given). */
+    dsnRet: text("dsn_ret", { enum: ["FULL", "HDRS"] }),
+    /** DSN ENVID= (RFC 3461 §4.4), decoded. */
+    dsnEnvid: text("dsn_envid"),
     /** queued: recipients left to deliver; held: waits for an admin; done: every recipient final. */
     state: text("state", { enum: messageStates }).notNull(),
     /** Why it is held or discarded (the access table's text). */
@@ -103,6 +107,10 @@ export const recipients = sqliteTable(
     status: text("status", { enum: recipientStatuses }).notNull(),
     /** The remote reply (sent, bounced, deferred) or the local reason. */
     lastReply: text("last_reply"),
+    /** DSN NOTIFY= (RFC 3461 §4.1): "NEVER" or a comma list of SUCCESS, FAILURE, DELAY; null: not given. */
+    dsnNotify: text("dsn_notify"),
+    /** DSN ORCPT= (RFC 3461 §4.2), decoded: `rfc822;user@example`. */
+    dsnOrcpt: text("dsn_orcpt"),
     attempts: integer("attempts").notNull().default(0),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -11,7 +11,7 @@ import { type DeliveryDeps, deliverMessages } from "../../src/core/delivery/deli
 import { newQueueId } from "../../src/core/ids.ts";
 import { openTable } from "../../src/core/maps/open-table.ts";
 import type { Logger } from "../../src/core/ports.ts";
-import { acceptMessage } from "../../src/core/submission/accept.ts";
+import { type AcceptDsn, acceptMessage } from "../../src/core/submission/accept.ts";
 import { DbMessageStore } from "../../src/db/message-store.ts";
 import { messages } from "../../src/db/schema.ts";
 import { DiskBodyStore } from "../../src/node/disk-body-store.ts";
@@ -116,7 +116,7 @@ function deps(parameters: Record<string, string>, timeouts?: DeliveryDeps["timeo
 async function submit(
   from: string,
   to: string[],
-  options: { body?: string; createdAt?: number; smtputf8?: boolean } = {},
+  options: { body?: string; createdAt?: number; smtputf8?: boolean; dsn?: AcceptDsn } = {},
 ): Promise<string> {
   const id = newQueueId();
   const body =
@@ -136,6 +136,7 @@ async function submit(
       smtputf8: options.smtputf8 ?? false,
       state: "queued",
       stateReason: null,
+      ...(options.dsn ? { dsn: options.dsn } : {}),
     },
     { store, bodies, queue: { enqueue: async () => {} }, logger, now: () => options.createdAt ?? clock },
   );
@@ -429,6 +430,73 @@ describe("delivery status notifications (RFC 3464)", () => {
       Status: "4.3.0",
       "Diagnostic-Code": "smtp; 451 4.3.0 <defer451-old@b.example>: Temporary failure",
     });
+  });
+});
+
+describe("DSN parameters of the submission (RFC 3461)", () => {
+  const dsn: AcceptDsn = {
+    ret: "HDRS",
+    envid: "env+id 1",
+    recipients: [
+      { notify: "FAILURE,DELAY", orcpt: "rfc822;Orig=1@b.example" },
+      { notify: "NEVER", orcpt: null },
+      { notify: null, orcpt: null },
+    ],
+  };
+
+  it("travel on as RET, ENVID, NOTIFY and ORCPT (xtext) to a server that offers DSN", async () => {
+    const withDsn = await sink();
+    const id = await submit("alice@a.example", ["d1@b.example", "d2@b.example", "d3@b.example"], { dsn });
+    await deliverMessages([id], deps({ relayhost: withDsn.hop }));
+    const [dump] = withDsn.transactions().map(parseDump);
+    expect(dump!.mailArgs).toMatch(/^<alice@a\.example> RET=HDRS ENVID=env\+2Bid\+201$/);
+    expect(withDsn.transactions()[0]).toContain(
+      "X-Rcpt-Args: <d1@b.example> NOTIFY=FAILURE,DELAY ORCPT=rfc822;Orig+3D1@b.example",
+    );
+    expect(withDsn.transactions()[0]).toContain("X-Rcpt-Args: <d2@b.example> NOTIFY=NEVER\n");
+    expect(withDsn.transactions()[0]).toContain("X-Rcpt-Args: <d3@b.example>\n");
+  });
+
+  it("are left off for a server without DSN (smtp-sink -N)", async () => {
+    const without = await sink(["-N"]);
+    const id = await submit("alice@a.example", ["d4@b.example"], {
+      dsn: { ...dsn, recipients: [dsn.recipients[0]!] },
+    });
+    await deliverMessages([id], deps({ relayhost: without.hop }));
+    const [dump] = without.transactions().map(parseDump);
+    expect(dump!.mailArgs).toMatch(/^<alice@a\.example>$/);
+    expect(without.transactions()[0]).toContain("X-Rcpt-Args: <d4@b.example>\n");
+  });
+
+  it("shape the report: RET=HDRS returns headers, ENVID and ORCPT are quoted, NOTIFY=NEVER gets none", async () => {
+    const id = await submit(
+      "alice@a.example",
+      ["reject550-a@b.example", "reject550-b@b.example", "reject550-c@b.example"],
+      {
+        dsn,
+      },
+    );
+    await deliverMessages([id], deps({ relayhost: open() }));
+    const [notice] = await notices();
+    await deliverMessages([notice!.id], deps({ relayhost: open() }));
+    const parsed = parseWithPython(bodyText((await sh.messages("alice@a.example"))[0]!));
+    expect(parsed.parts).toEqual(["text/plain", "message/delivery-status", "text/rfc822-headers"]);
+    expect(parsed.status[0]).toMatchObject({ "Original-Envelope-Id": "env+id 1" });
+    expect(parsed.status.slice(1).map((s) => [s["Original-Recipient"], s["Final-Recipient"]])).toEqual([
+      ["rfc822; Orig=1@b.example", "rfc822; reject550-a@b.example"],
+      [undefined, "rfc822; reject550-c@b.example"],
+    ]);
+    expect(parsed.returned).toContain(`Subject: route test ${id}`);
+    expect(parsed.returned).not.toContain("Hello");
+  });
+
+  it("NEVER for every bounced recipient: no report at all", async () => {
+    const id = await submit("alice@a.example", ["reject550-n@b.example"], {
+      dsn: { ret: null, envid: null, recipients: [{ notify: "NEVER", orcpt: null }] },
+    });
+    await deliverMessages([id], deps({ relayhost: open() }));
+    expect((await recipientsOf(id))[0]!.status).toBe("bounced");
+    expect(await notices()).toEqual([]);
   });
 });
 

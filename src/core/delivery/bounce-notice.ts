@@ -21,6 +21,9 @@ export interface BouncedMessage {
   eightBit: boolean;
   smtputf8: boolean;
   original: Uint8Array;
+  /** RFC 3461 RET= (HDRS: return only the headers) and ENVID= of the submission. */
+  ret: "FULL" | "HDRS" | null;
+  envid: string | null;
 }
 
 /** Queues the report; returns its queue id, or null for the null sender (no report). */
@@ -40,8 +43,9 @@ export async function queueBounceNotice(
     now: new Date(options.now),
     recipients: failed,
     original: message.original,
-    returnLimit: options.returnLimit,
+    returnLimit: message.ret === "HDRS" ? 0 : options.returnLimit,
     eightBit: message.eightBit,
+    envid: message.envid,
   });
   await acceptMessage(
     {
@@ -54,7 +58,8 @@ export async function queueBounceNotice(
       recipients: [message.mailFrom],
       bytes,
       headerMessageId: null,
-      eightBit: message.eightBit && message.original.byteLength <= options.returnLimit,
+      eightBit:
+        message.eightBit && message.ret !== "HDRS" && message.original.byteLength <= options.returnLimit,
       smtputf8: message.smtputf8,
       state: "queued",
       stateReason: null,

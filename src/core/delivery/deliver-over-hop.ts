@@ -11,6 +11,12 @@ import type { Outcome, PendingRecipient, QueuedMessage } from "./deliver.ts";
 import type { NextHop } from "./next-hop.ts";
 import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
 
+/**
+ * Another session opens only for this many more messages: with pipelining one session moves a
+ * small batch faster than several handshakes would (and a batch of a few stays on one session).
+ */
+const MESSAGES_PER_SESSION = 10;
+
 export interface HopMessage {
   message: QueuedMessage;
   recipients: PendingRecipient[];
@@ -167,8 +173,7 @@ async function deliverGroup(
       }
     }
   };
-  // A session is worth its handshake for two messages or more: a batch of n opens at most n/2.
-  const sessions = Math.min(limit, Math.ceil(items.length / 2));
+  const sessions = Math.min(limit, Math.ceil(items.length / MESSAGES_PER_SESSION));
   await Promise.all(Array.from({ length: sessions }, worker));
 
   // What no session took: every session failed to open (or died before reaching it).
@@ -200,6 +205,11 @@ async function sendOne(session: RelaySession, item: HopMessage, deps: HopDeps): 
     body: async () => body,
     smtputf8: message.smtputf8,
     eightBit: message.eightBit,
+    dsn: {
+      ret: message.dsnRet ?? null,
+      envid: message.dsnEnvid ?? null,
+      recipients: recipients.map((r) => ({ notify: r.dsnNotify ?? null, orcpt: r.dsnOrcpt ?? null })),
+    },
   });
   return recipients.map((r, i) => {
     const result = results[i];

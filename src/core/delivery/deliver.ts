@@ -27,6 +27,9 @@ export interface QueuedMessage {
   size: number;
   eightBit: boolean;
   smtputf8: boolean;
+  /** RFC 3461 RET= and ENVID= from the submission. */
+  dsnRet?: "FULL" | "HDRS" | null;
+  dsnEnvid?: string | null;
   attempts: number;
   nextAttemptAt: number | null;
   createdAt: number;
@@ -35,6 +38,9 @@ export interface QueuedMessage {
 export interface PendingRecipient {
   position: number;
   address: string;
+  /** RFC 3461 NOTIFY= ("NEVER" or a comma list) and ORCPT= from the submission. */
+  dsnNotify?: string | null;
+  dsnOrcpt?: string | null;
 }
 
 export interface Outcome {
@@ -188,7 +194,11 @@ async function finish(c: Claimed, raw: Outcome[], deps: DeliveryDeps): Promise<v
       ? { ...o, status: "bounced" as const, reply: `message expired in the queue; last error: ${o.reply}` }
       : o,
   );
-  const bounced = outcomes.filter((o) => o.status === "bounced");
+  // NOTIFY=NEVER, or a NOTIFY without FAILURE, asks for no report (RFC 3461 §4.1).
+  const wantsReport = new Map(
+    c.recipients.map((r) => [r.position, r.dsnNotify == null || /\bFAILURE\b/.test(r.dsnNotify)]),
+  );
+  const bounced = outcomes.filter((o) => o.status === "bounced" && wantsReport.get(o.position) !== false);
   if (bounced.length > 0 && c.message.mailFrom !== "") await notifySender(c, bounced, now, deps);
   const deferred = outcomes.some((o) => o.status === "deferred");
   const delay = backoffDelay(policy, c.message.attempts + 1);
@@ -217,11 +227,15 @@ async function notifySender(c: Claimed, bounced: Outcome[], now: number, deps: D
       eightBit: message.eightBit,
       smtputf8: message.smtputf8,
       original,
+      ret: message.dsnRet ?? null,
+      envid: message.dsnEnvid ?? null,
     },
     bounced.map((o) => {
       const remoteReply = remoteReplyOf(o.reply.replace(/^message expired in the queue; last error: /, ""));
+      const orcpt = c.recipients.find((r) => r.position === o.position)?.dsnOrcpt ?? null;
       return {
         recipient: o.recipient,
+        originalRecipient: orcpt,
         status: o.dsn ?? "5.0.0",
         reason: o.reply,
         remoteReply,

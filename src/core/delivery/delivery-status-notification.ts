@@ -9,6 +9,8 @@ import { printable } from "../printable.ts";
 
 export interface FailedRecipient {
   recipient: string;
+  /** ORCPT= of the submission (`rfc822;addr`): Original-Recipient. */
+  originalRecipient?: string | null;
   /** RFC 3463 status, e.g. 5.1.1 (a 4.x.x one for a message that expired in the queue). */
   status: string;
   /** Postern's account, as recorded ("host H[A] said: 550 ... (in reply to RCPT TO command)"). */
@@ -33,6 +35,8 @@ export interface NotificationInput {
   returnLimit: number;
   /** The original carries 8-bit octets: the report does too. */
   eightBit: boolean;
+  /** ENVID= of the submission: Original-Envelope-Id (RFC 3464 §2.2.1). */
+  envid?: string | null;
 }
 
 const encoder = new TextEncoder();
@@ -117,6 +121,7 @@ export function composeDeliveryStatusNotification(input: NotificationInput): Uin
     "Content-Description: Delivery report",
     "Content-Type: message/delivery-status",
     "",
+    ...(input.envid ? [line(`Original-Envelope-Id: ${input.envid}`)] : []),
     `Reporting-MTA: dns; ${hostname}`,
     `X-Postfix-Queue-ID: ${queueId}`,
     `X-Postfix-Sender: ${addressType(sender)}; ${address(sender)}`,
@@ -124,6 +129,9 @@ export function composeDeliveryStatusNotification(input: NotificationInput): Uin
     "",
   ];
   for (const r of recipients) {
+    if (r.originalRecipient && /^[A-Za-z0-9-]+;/.test(r.originalRecipient)) {
+      report.push(line(`Original-Recipient: ${r.originalRecipient.replace(";", "; ")}`));
+    }
     report.push(
       `Final-Recipient: ${addressType(r.recipient)}; ${address(r.recipient)}`,
       "Action: failed",

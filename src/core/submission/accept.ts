@@ -22,6 +22,15 @@ export interface AcceptRecord {
   state: AcceptedState;
   /** The access table's text for HOLD/DISCARD. */
   stateReason: string | null;
+  /** DSN parameters (RFC 3461) given at submission: carried to the relay and into reports. */
+  dsn?: AcceptDsn;
+}
+
+export interface AcceptDsn {
+  ret: "FULL" | "HDRS" | null;
+  envid: string | null;
+  /** Per recipient, in order: NOTIFY ("NEVER" or a comma list) and ORCPT. */
+  recipients: { notify: string | null; orcpt: string | null }[];
 }
 
 export interface AcceptStore {
@@ -42,6 +51,7 @@ export interface AcceptStore {
     recipients: string[];
     recipientStatus: AcceptedState;
     now: number;
+    dsn?: AcceptDsn;
   }): Promise<void>;
   delete(id: string): Promise<unknown>;
 }
@@ -103,6 +113,7 @@ export async function acceptStoredMessage(record: StoredRecord, deps: AcceptDeps
       recipients: record.recipients,
       recipientStatus: record.state,
       now,
+      ...(record.dsn ? { dsn: record.dsn } : {}),
     });
   } catch (error) {
     if (bodyKey) await deps.bodies.delete(bodyKey).catch(() => {});

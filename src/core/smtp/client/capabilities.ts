@@ -11,6 +11,7 @@ export interface Capabilities {
   eightBitMime: boolean; // RFC 6152
   smtputf8: boolean; // RFC 6531
   enhancedStatusCodes: boolean; // RFC 2034
+  dsn: boolean; // RFC 3461
   startTls: boolean; // RFC 3207
   /** RFC 4954 mechanisms, upper case; `AUTH=` lines (pre-RFC Outlook form) count too. */
   auth: readonly string[];
@@ -23,6 +24,7 @@ export const HELO_CAPABILITIES: Capabilities = {
   eightBitMime: false,
   smtputf8: false,
   enhancedStatusCodes: false,
+  dsn: false,
   startTls: false,
   auth: [],
 };
@@ -52,6 +54,9 @@ export function parseCapabilities(ehlo: Reply): Capabilities {
         break;
       case "ENHANCEDSTATUSCODES":
         caps.enhancedStatusCodes = true;
+        break;
+      case "DSN":
+        caps.dsn = true;
         break;
       case "STARTTLS":
         caps.startTls = true;

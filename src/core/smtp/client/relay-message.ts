@@ -12,6 +12,16 @@ export interface RelayMessage {
   smtputf8?: boolean;
   /** RFC 6152: the body has 8-bit octets (BODY=8BITMIME when offered). */
   eightBit?: boolean;
+  /** RFC 3461 parameters from the submission, passed on when the server offers DSN. */
+  dsn?: RelayDsn;
+}
+
+export interface RelayDsn {
+  ret: "FULL" | "HDRS" | null;
+  /** Decoded; sent as xtext. */
+  envid: string | null;
+  /** Per recipient, aligned with `recipients`: NOTIFY ("NEVER" or a comma list) and ORCPT ("rfc822;addr"). */
+  recipients: ({ notify: string | null; orcpt: string | null } | undefined)[];
 }
 
 export type DeliveryStatus = "sent" | "deferred" | "bounced";

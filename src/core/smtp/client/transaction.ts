@@ -5,6 +5,7 @@
 import { printable } from "../../printable.ts";
 import { dotStuff } from "../dot-stuff.ts";
 import { type Reply, renderReply, replyDsn } from "../reply.ts";
+import { encodeXtext } from "../xtext.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Conversation, Exchange, Failure, Stage } from "./conversation.ts";
 import type { DeliveryStatus, RecipientOutcome, RelayMessage } from "./relay-message.ts";
@@ -94,7 +95,11 @@ export async function runTransaction(
   }
   if (message.eightBit && caps.eightBitMime) mail += " BODY=8BITMIME";
   if (utf8) mail += " SMTPUTF8";
-  const rcpts = active.map((i) => `RCPT TO:<${recipients[i]}>`);
+  // RFC 3461: the submission's DSN requests travel on only to a server that offers DSN.
+  const dsn = caps.dsn ? message.dsn : undefined;
+  if (dsn?.ret) mail += ` RET=${dsn.ret}`;
+  if (dsn?.envid && !CONTROL.test(dsn.envid)) mail += ` ENVID=${encodeXtext(dsn.envid)}`;
+  const rcpts = active.map((i) => `RCPT TO:<${recipients[i]}>${dsnRecipientParameters(dsn?.recipients[i])}`);
 
   const t = timeouts.command;
   const pipelined = caps.pipelining;
@@ -215,6 +220,20 @@ export async function runTransaction(
     }
   }
   return finish(true);
+}
+
+const NOTIFY = /^(?:NEVER|(?:SUCCESS|FAILURE|DELAY)(?:,(?:SUCCESS|FAILURE|DELAY))*)$/;
+
+function dsnRecipientParameters(dsn: { notify: string | null; orcpt: string | null } | undefined): string {
+  let out = "";
+  if (dsn?.notify && NOTIFY.test(dsn.notify)) out += ` NOTIFY=${dsn.notify}`;
+  const semicolon = dsn?.orcpt?.indexOf(";") ?? -1;
+  if (dsn?.orcpt && semicolon > 0 && !CONTROL.test(dsn.orcpt)) {
+    const type = dsn.orcpt.slice(0, semicolon).trim();
+    if (/^[A-Za-z0-9-]+$/.test(type))
+      out += ` ORCPT=${type};${encodeXtext(dsn.orcpt.slice(semicolon + 1).trim())}`;
+  }
+  return out;
 }
 
 function withEndOfData(last: Uint8Array | null): Uint8Array {
