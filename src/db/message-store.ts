@@ -42,6 +42,17 @@ export interface AttemptOutcome {
   reply: string;
 }
 
+export interface AttemptRecord {
+  id: string;
+  relay: string;
+  outcomes: AttemptOutcome[];
+  now: number;
+  nextAttemptAt: number | null;
+}
+
+/** Ids per IN (...) list: D1 binds at most 100 parameters per statement. */
+const ID_CHUNK = 50;
+
 export interface MessageView {
   message: MessageRow;
   recipients: RecipientRow[];
@@ -163,6 +174,48 @@ export class DbMessageStore {
     return row ?? null;
   }
 
+  /** claim() for many ids in one statement per chunk (D1 allows 100 bound parameters). */
+  async claimMany(ids: string[], now: number, leaseMs: number): Promise<MessageRow[]> {
+    const claimed: MessageRow[] = [];
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      const rows = await this.#db
+        .update(messages)
+        .set({ leaseUntil: now + leaseMs, updatedAt: now })
+        .where(
+          and(
+            inArray(messages.id, ids.slice(i, i + ID_CHUNK)),
+            eq(messages.state, "queued"),
+            or(isNull(messages.leaseUntil), lt(messages.leaseUntil, now)),
+          ),
+        )
+        .returning()
+        .all();
+      claimed.push(...rows);
+    }
+    return claimed;
+  }
+
+  /** pendingRecipients() of many messages, in one query per chunk. */
+  async pendingRecipientsOf(ids: string[]): Promise<RecipientRow[]> {
+    const rows: RecipientRow[] = [];
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      rows.push(
+        ...(await this.#db
+          .select()
+          .from(recipients)
+          .where(
+            and(
+              inArray(recipients.messageId, ids.slice(i, i + ID_CHUNK)),
+              inArray(recipients.status, ["queued", "deferred"]),
+            ),
+          )
+          .orderBy(asc(recipients.messageId), asc(recipients.position))
+          .all()),
+      );
+    }
+    return rows;
+  }
+
   async releaseLease(id: string): Promise<void> {
     await this.#db.update(messages).set({ leaseUntil: null }).where(eq(messages.id, id));
   }
@@ -180,13 +233,18 @@ export class DbMessageStore {
    * Records one delivery attempt: each recipient's outcome, the attempt log, and the message's
    * next state (done when nothing is left to deliver, else queued with its next attempt time).
    */
-  async recordAttempt(input: {
-    id: string;
-    relay: string;
-    outcomes: AttemptOutcome[];
-    now: number;
-    nextAttemptAt: number | null;
-  }): Promise<void> {
+  async recordAttempt(input: AttemptRecord): Promise<void> {
+    await this.recordAttempts([input]);
+  }
+
+  /** Several attempts in one atomic batch (one commit: the delivery agent's group commit). */
+  async recordAttempts(inputs: AttemptRecord[]): Promise<void> {
+    const statements = inputs.flatMap((input) => this.#attemptStatements(input));
+    const [first, ...rest] = statements;
+    if (first) await this.#db.batch([first, ...rest]);
+  }
+
+  #attemptStatements(input: AttemptRecord) {
     const { id, relay, outcomes, now, nextAttemptAt } = input;
     const statements = outcomes.map((o) =>
       this.#db
@@ -220,7 +278,7 @@ export class DbMessageStore {
         updatedAt: now,
       })
       .where(eq(messages.id, id));
-    await this.#db.batch([message, ...statements, ...log]);
+    return [message, ...statements, ...log];
   }
 
   /** Queued messages that are due but that no worker holds: their queue job may have been lost. */

@@ -618,6 +618,17 @@ describe("faults with real servers: the right retry or bounce, nothing lost, not
     expect(await sh.messages("slowgreet@b.example")).toHaveLength(1);
   });
 
+  it("QUIT never hangs: a server that does not answer it (smtp-sink -W quit:60) holds nothing up", async () => {
+    const mute = await sink(["-W", "quit:60"]);
+    const id = await submit("alice@a.example", ["quit@b.example"]);
+    // The relay timeouts are 60 s here: waiting for the 221 would outlast the test's own timeout.
+    await deliverMessages(
+      [id],
+      deps({ relayhost: mute.hop }, { connect: 60_000, greeting: 60_000, command: 60_000, data: 60_000 }),
+    );
+    expect((await recipientsOf(id))[0]!.status).toBe("sent");
+  });
+
   it("SIZE: a message over the server's limit bounces before DATA with Postfix's reason", async () => {
     const id = await submit("alice@a.example", ["big@b.example"], {
       body: `Subject: big\r\n\r\n${`${"z".repeat(98)}\r\n`.repeat(2_100)}`,

@@ -33,6 +33,8 @@ export interface HopDeps {
   timeouts?: RelayOptions["timeouts"];
   /** The last hop of the route: what fails here stays failed (a 5xx greeting bounces). */
   final: boolean;
+  /** Each message's outcomes as soon as they are known. */
+  onResult?: (result: HopResult) => void;
 }
 
 export interface HopResult {
@@ -73,7 +75,7 @@ export async function deliverOverHop(hop: NextHop, items: HopMessage[], deps: Ho
       credentials = await credentialsFor(item.message, hop, names, deps);
     } catch (error) {
       const reason = `${names.passwordMaps} lookup error: ${error instanceof Error ? error.message : String(error)}`;
-      results.push({ item, outcomes: allWith(item, "deferred", reason, "4.3.0") });
+      emit(results, { item, outcomes: allWith(item, "deferred", reason, "4.3.0") }, deps);
       continue;
     }
     const key = credentials ? `${credentials.username}\0${credentials.password}` : "";
@@ -166,7 +168,7 @@ async function deliverGroup(
       try {
         while (session.alive && next < items.length) {
           const item = items[next++]!;
-          results.push({ item, outcomes: await sendOne(session, item, deps) });
+          emit(results, { item, outcomes: await sendOne(session, item, deps) }, deps);
         }
       } finally {
         await session.close().catch(() => {});
@@ -185,10 +187,14 @@ async function deliverGroup(
     };
     // Not the last hop: even a permanent refusal (5xx greeting) moves on (smtp_skip_5xx_greeting).
     const status = deps.final ? failure.status : "deferred";
-    results.push({
-      item,
-      outcomes: allWith(item, status, failure.reason, status === "bounced" ? "5.0.0" : "4.0.0"),
-    });
+    emit(
+      results,
+      {
+        item,
+        outcomes: allWith(item, status, failure.reason, status === "bounced" ? "5.0.0" : "4.0.0"),
+      },
+      deps,
+    );
   }
   return results;
 }
@@ -221,6 +227,11 @@ async function sendOne(session: RelaySession, item: HopMessage, deps: HopDeps): 
       ...(result?.dsn ? { dsn: result.dsn } : {}),
     };
   });
+}
+
+function emit(results: HopResult[], result: HopResult, deps: HopDeps): void {
+  results.push(result);
+  deps.onResult?.(result);
 }
 
 function allWith(item: HopMessage, status: Outcome["status"], reason: string, dsn: string): Outcome[] {

@@ -52,17 +52,22 @@ export interface Outcome {
   dsn?: string;
 }
 
+export interface AttemptInput {
+  id: string;
+  relay: string;
+  outcomes: Outcome[];
+  now: number;
+  nextAttemptAt: number | null;
+}
+
 export interface DeliveryStore extends AcceptStore {
-  claim(id: string, now: number, leaseMs: number): Promise<QueuedMessage | null>;
-  pendingRecipients(id: string): Promise<PendingRecipient[]>;
+  /** Leases the queued, unleased ones among `ids` (one statement, not one per message). */
+  claimMany(ids: string[], now: number, leaseMs: number): Promise<QueuedMessage[]>;
+  /** Recipients still to deliver (queued or deferred) of these messages. */
+  pendingRecipientsOf(ids: string[]): Promise<(PendingRecipient & { messageId: string })[]>;
   releaseLease(id: string): Promise<void>;
-  recordAttempt(input: {
-    id: string;
-    relay: string;
-    outcomes: Outcome[];
-    now: number;
-    nextAttemptAt: number | null;
-  }): Promise<void>;
+  /** Attempts recorded together, atomically (one commit). */
+  recordAttempts(inputs: AttemptInput[]): Promise<void>;
 }
 
 export interface DeliveryDeps {
@@ -85,6 +90,8 @@ export const LEASE_MS = 10 * 60_000;
 const EARLY_SLACK_MS = 5_000;
 
 interface Claimed {
+  /** Recorded (or being recorded): nothing more happens to it in this run. */
+  finished: boolean;
   message: QueuedMessage;
   recipients: PendingRecipient[];
   route: string;
@@ -99,21 +106,31 @@ export async function deliverMessages(ids: string[], deps: DeliveryDeps): Promis
   const relayhost = deps.settings.get("relayhost");
   const routeTables = parseMapList(deps.settings.get("sender_dependent_relayhost_maps")).map(deps.openTable);
   const routes = new Map<string, Claimed[]>();
-  for (const id of new Set(ids)) {
-    const message = await deps.store.claim(id, now(), LEASE_MS);
-    if (!message) continue;
+  const recorder = new AttemptRecorder(deps.store);
+  const run: Run = { deps, recorder };
+  const due: QueuedMessage[] = [];
+  for (const message of await deps.store.claimMany([...new Set(ids)], now(), LEASE_MS)) {
     if (message.nextAttemptAt !== null && message.nextAttemptAt > now() + EARLY_SLACK_MS) {
-      await deps.store.releaseLease(id);
-      continue;
+      await deps.store.releaseLease(message.id);
+    } else {
+      due.push(message);
     }
-    const recipients = await deps.store.pendingRecipients(id);
+  }
+  const pending = new Map<string, PendingRecipient[]>();
+  for (const row of await deps.store.pendingRecipientsOf(due.map((m) => m.id))) {
+    const list = pending.get(row.messageId) ?? [];
+    list.push(row);
+    pending.set(row.messageId, list);
+  }
+  for (const message of due) {
+    const recipients = (pending.get(message.id) ?? []).sort((a, b) => a.position - b.position);
     let route = relayhost;
     try {
       route = await routeFor(message.mailFrom, relayhost, routeTables);
     } catch (error) {
       const reason = `sender_dependent_relayhost_maps lookup error: ${describe(error)}`;
       const claimed = newClaimed(message, recipients, "");
-      await finish(claimed, allWith(recipients, "deferred", reason, "4.3.0"), deps);
+      await finish(claimed, allWith(recipients, "deferred", reason, "4.3.0"), run);
       continue;
     }
     const claimed = newClaimed(message, recipients, route);
@@ -121,42 +138,90 @@ export async function deliverMessages(ids: string[], deps: DeliveryDeps): Promis
     group.push(claimed);
     routes.set(route, group);
   }
-  for (const [route, group] of routes) await deliverRoute(route, group, deps);
+  for (const [route, group] of routes) await deliverRoute(route, group, run);
+}
+
+interface Run {
+  deps: DeliveryDeps;
+  recorder: AttemptRecorder;
 }
 
 function newClaimed(message: QueuedMessage, recipients: PendingRecipient[], route: string): Claimed {
-  return { message, recipients, route, outcomes: new Map(), relay: "none", protocol: "smtp" };
+  return {
+    finished: false,
+    message,
+    recipients,
+    route,
+    outcomes: new Map(),
+    relay: "none",
+    protocol: "smtp",
+  };
 }
 
-/** Every next hop of the route in order; recipients left deferred at one hop try the next. */
-async function deliverRoute(route: string, group: Claimed[], deps: DeliveryDeps): Promise<void> {
+/**
+ * Group commit: attempts that end while a commit is under way are written together in the next
+ * one, so parallel sessions do not queue behind one commit (and fsync) per message.
+ */
+const COALESCE_MS = 2;
+
+class AttemptRecorder {
+  readonly #store: DeliveryStore;
+  #waiting: { input: AttemptInput; done: (error?: unknown) => void }[] = [];
+  #writing = false;
+
+  constructor(store: DeliveryStore) {
+    this.#store = store;
+  }
+
+  record(input: AttemptInput): Promise<void> {
+    const recorded = new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ input, done: (error) => (error === undefined ? resolve() : reject(error)) });
+    });
+    if (!this.#writing) {
+      this.#writing = true;
+      // A moment for the other sessions' attempts to join this commit (SQLite on Node commits on
+      // the main thread, so without it nothing could ever join).
+      setTimeout(() => void this.#drain(), COALESCE_MS);
+    }
+    return recorded;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0);
+      try {
+        await this.#store.recordAttempts(batch.map((w) => w.input));
+        for (const w of batch) w.done();
+      } catch (error) {
+        for (const w of batch) w.done(error ?? new Error("recording the attempt failed"));
+      }
+    }
+    this.#writing = false;
+  }
+}
+
+const stillDeferred = (c: Claimed) =>
+  c.recipients.filter((r) => {
+    const outcome = c.outcomes.get(r.position);
+    return outcome === undefined || outcome.status === "deferred";
+  });
+
+/**
+ * Every next hop of the route in order; recipients left deferred at one hop try the next. A message
+ * is recorded as soon as it is settled (nothing deferred, or the last hop answered), while the
+ * sessions go on: a crash then repeats at most the few messages whose records were in flight.
+ */
+async function deliverRoute(route: string, group: Claimed[], run: Run): Promise<void> {
   const parsed = parseNextHops(route);
   if (!parsed.ok) {
-    for (const c of group) await finish(c, allWith(c.recipients, "deferred", parsed.reason, "4.3.5"), deps);
+    for (const c of group) await finish(c, allWith(c.recipients, "deferred", parsed.reason, "4.3.5"), run);
     return;
   }
-  const { hops } = parsed;
-  for (const [index, hop] of hops.entries()) {
-    const final = index === hops.length - 1;
-    const todo: HopMessage[] = [];
-    for (const c of group) {
-      const pending = c.recipients.filter((r) => {
-        const outcome = c.outcomes.get(r.position);
-        return outcome === undefined || outcome.status === "deferred";
-      });
-      if (pending.length === 0) continue;
-      todo.push({ message: c.message, recipients: pending, owner: c });
-    }
-    if (todo.length === 0) break;
-    const results = await deliverOverHop(hop, todo, { ...deps, final });
-    for (const { item, outcomes } of results) {
-      const c = item.owner as Claimed;
-      c.relay = relayLabel(hop);
-      c.protocol = hop.protocol;
-      for (const o of outcomes) c.outcomes.set(o.position, o);
-    }
-  }
-  for (const c of group) {
+  const failures: unknown[] = [];
+  const records: Promise<void>[] = [];
+  const settle = (c: Claimed) => {
+    if (c.finished) return;
+    c.finished = true;
     const outcomes = c.recipients.map(
       (r) =>
         c.outcomes.get(r.position) ?? {
@@ -167,8 +232,33 @@ async function deliverRoute(route: string, group: Claimed[], deps: DeliveryDeps)
           dsn: "4.3.0",
         },
     );
-    await finish(c, outcomes, deps);
+    records.push(finish(c, outcomes, run).catch((error: unknown) => void failures.push(error)));
+  };
+  const { hops } = parsed;
+  for (const [index, hop] of hops.entries()) {
+    const final = index === hops.length - 1;
+    const todo: HopMessage[] = [];
+    for (const c of group) {
+      const pending = stillDeferred(c);
+      if (pending.length === 0) settle(c);
+      else todo.push({ message: c.message, recipients: pending, owner: c });
+    }
+    if (todo.length === 0) break;
+    await deliverOverHop(hop, todo, {
+      ...run.deps,
+      final,
+      onResult: ({ item, outcomes }) => {
+        const c = item.owner as Claimed;
+        c.relay = relayLabel(hop);
+        c.protocol = hop.protocol;
+        for (const o of outcomes) c.outcomes.set(o.position, o);
+        if (final || stillDeferred(c).length === 0) settle(c);
+      },
+    });
   }
+  for (const c of group) settle(c);
+  await Promise.all(records);
+  if (failures.length > 0) throw failures[0];
 }
 
 function allWith(
@@ -185,7 +275,8 @@ function allWith(
  * the next one. The notification is queued before the attempt is recorded: a crash in between
  * sends it twice rather than never.
  */
-async function finish(c: Claimed, raw: Outcome[], deps: DeliveryDeps): Promise<void> {
+async function finish(c: Claimed, raw: Outcome[], run: Run): Promise<void> {
+  const { deps } = run;
   const now = (deps.now ?? Date.now)();
   const policy = backoffPolicy(deps.settings);
   const expired = hasExpired(policy, c.message.createdAt, now);
@@ -203,7 +294,7 @@ async function finish(c: Claimed, raw: Outcome[], deps: DeliveryDeps): Promise<v
   const deferred = outcomes.some((o) => o.status === "deferred");
   const delay = backoffDelay(policy, c.message.attempts + 1);
   const nextAttemptAt = deferred ? now + delay : null;
-  await deps.store.recordAttempt({ id: c.message.id, relay: c.relay, outcomes, now, nextAttemptAt });
+  await run.recorder.record({ id: c.message.id, relay: c.relay, outcomes, now, nextAttemptAt });
   const seconds = ((now - c.message.createdAt) / 1000).toFixed(1);
   for (const o of outcomes) {
     deps.logger.info(

@@ -21,7 +21,7 @@ export interface RelaySession {
   close(): Promise<void>;
 }
 
-/** How long close() waits for the 221 to QUIT; Postfix does not wait at all by default. */
+/** How long close() may take to write QUIT. */
 const QUIT_WAIT = 5_000;
 
 export class SmtpRelaySession implements RelaySession {
@@ -99,9 +99,12 @@ export class SmtpRelaySession implements RelaySession {
   }
 }
 
-/** QUIT if the connection still works, then close it. */
+/**
+ * QUIT if the connection still works, then close it without waiting for the 221, as Postfix does
+ * by default (smtp_skip_quit_response = yes): nothing the server says then changes anything, and a
+ * server that never answers cannot hold the delivery agent.
+ */
 export async function quitAndClose(conversation: Conversation, commandTimeoutMs: number): Promise<void> {
-  if (!conversation.broken)
-    await conversation.exchange("QUIT", "quit", Math.min(commandTimeoutMs, QUIT_WAIT));
+  if (!conversation.broken) await conversation.command("QUIT", "quit", Math.min(commandTimeoutMs, QUIT_WAIT));
   await conversation.close();
 }
