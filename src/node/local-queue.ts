@@ -35,7 +35,9 @@ export interface LocalQueueOptions {
   now?: () => number;
 }
 
-const DEFAULTS = { batchSize: 20, concurrency: 4, minIdleMs: 250, maxIdleMs: 30_000, gatherMs: 10 };
+// 50 x 8: enough messages per run for several pipelined sessions and enough runs in flight that
+// SMTP round trips overlap SQLite commits (npm run bench, relay phase).
+const DEFAULTS = { batchSize: 50, concurrency: 8, minIdleMs: 250, maxIdleMs: 30_000, gatherMs: 10 };
 /** setTimeout fires at once beyond this; a later wake-up is early, which the poll tolerates. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -130,10 +130,9 @@ export const PARAMETERS = {
       "Per-sender override of relayhost, looked up by envelope sender, then @domain (<> for the null sender); DUNNO: use relayhost.",
   },
   smtp_destination_concurrency_limit: {
-    default: "4",
-    postfix: "$default_destination_concurrency_limit (20)",
+    default: "20",
     meaning:
-      "Parallel sessions per route in one delivery run (Workers allow 6 connections per invocation, R2 and D1 included).",
+      "Most sessions to one next hop at a time, across all delivery runs of a process (an isolate on Workers); one run opens at most 4 (Workers allow 6 connections per invocation, R2 and D1 included).",
   },
   lmtp_lhlo_name: { default: "$myhostname", meaning: "LHLO name towards an lmtp: next hop." },
   lmtp_sasl_auth_enable: { default: "no", meaning: "Authenticate to an lmtp: next hop." },

@@ -1,6 +1,7 @@
 // One next hop of a route: the messages that share a credential for it ride the same sessions
-// (MAIL/RCPT/DATA after MAIL/RCPT/DATA, RSET between), spread over up to
-// smtp_destination_concurrency_limit sessions in parallel that pull from one work list.
+// (MAIL/RCPT/DATA after MAIL/RCPT/DATA, RSET between), spread over a few sessions in parallel that
+// pull from one work list; smtp_destination_concurrency_limit caps the sessions to the hop across
+// all runs.
 import type { Settings } from "../config/settings.ts";
 import type { LookupTable } from "../maps/lookup-table.ts";
 import { parseMapList } from "../maps/parse-map-list.ts";
@@ -8,14 +9,17 @@ import type { Connect } from "../net/socket.ts";
 import type { BodyStore, Logger } from "../ports.ts";
 import { openRelaySession, type RelayOptions, type RelaySession } from "../smtp/client/index.ts";
 import type { Outcome, PendingRecipient, QueuedMessage } from "./deliver.ts";
-import type { NextHop } from "./next-hop.ts";
+import { type NextHop, relayLabel } from "./next-hop.ts";
 import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
+import { acquireSessionSlot } from "./session-slots.ts";
 
 /**
  * Another session opens only for this many more messages: with pipelining one session moves a
  * small batch faster than several handshakes would (and a batch of a few stays on one session).
  */
 const MESSAGES_PER_SESSION = 10;
+/** Sessions one run opens at most: Workers allow 6 connections per invocation, R2 and D1 included. */
+const SESSIONS_PER_RUN = 4;
 
 export interface HopMessage {
   message: QueuedMessage;
@@ -151,6 +155,7 @@ async function deliverGroup(
 ): Promise<HopResult[]> {
   const options = relayOptions(hop, credentials, names, deps);
   const limit = Math.max(1, deps.settings.int("smtp_destination_concurrency_limit"));
+  const destination = `${hop.protocol}:${relayLabel(hop)}`;
   const results: HopResult[] = [];
   let next = 0;
   let lastFailure: { status: Outcome["status"]; reason: string } | null = null;
@@ -158,24 +163,29 @@ async function deliverGroup(
   // A session that dies (421, a dropped connection) took at most the message it was sending; the
   // worker opens a new one for the rest, and stops when a session cannot be had.
   const worker = async () => {
-    while (next < items.length) {
-      const opened = await openRelaySession(deps.connect, options);
-      if (!opened.ok) {
-        lastFailure = opened.outcome;
-        return;
-      }
-      const session = opened.session;
-      try {
-        while (session.alive && next < items.length) {
-          const item = items[next++]!;
-          emit(results, { item, outcomes: await sendOne(session, item, deps) }, deps);
+    const release = await acquireSessionSlot(destination, limit);
+    try {
+      while (next < items.length) {
+        const opened = await openRelaySession(deps.connect, options);
+        if (!opened.ok) {
+          lastFailure = opened.outcome;
+          return;
         }
-      } finally {
-        await session.close().catch(() => {});
+        const session = opened.session;
+        try {
+          while (session.alive && next < items.length) {
+            const item = items[next++]!;
+            emit(results, { item, outcomes: await sendOne(session, item, deps) }, deps);
+          }
+        } finally {
+          await session.close().catch(() => {});
+        }
       }
+    } finally {
+      release();
     }
   };
-  const sessions = Math.min(limit, Math.ceil(items.length / MESSAGES_PER_SESSION));
+  const sessions = Math.min(SESSIONS_PER_RUN, limit, Math.ceil(items.length / MESSAGES_PER_SESSION));
   await Promise.all(Array.from({ length: sessions }, worker));
 
   // What no session took: every session failed to open (or died before reaching it).

@@ -106,7 +106,7 @@ export async function deliverMessages(ids: string[], deps: DeliveryDeps): Promis
   const relayhost = deps.settings.get("relayhost");
   const routeTables = parseMapList(deps.settings.get("sender_dependent_relayhost_maps")).map(deps.openTable);
   const routes = new Map<string, Claimed[]>();
-  const recorder = new AttemptRecorder(deps.store);
+  const recorder = recorderFor(deps.store);
   const run: Run = { deps, recorder };
   const due: QueuedMessage[] = [];
   for (const message of await deps.store.claimMany([...new Set(ids)], now(), LEASE_MS)) {
@@ -159,10 +159,22 @@ function newClaimed(message: QueuedMessage, recipients: PendingRecipient[], rout
 }
 
 /**
- * Group commit: attempts that end while a commit is under way are written together in the next
- * one, so parallel sessions do not queue behind one commit (and fsync) per message.
+ * Group commit: attempts that end within a few milliseconds of each other, in this run or in
+ * another run over the same store (the Node poller runs several), are written in one commit, so
+ * parallel sessions do not each wait for a commit (and its fsync) per message.
  */
-const COALESCE_MS = 2;
+const COALESCE_MS = 10;
+
+const recorders = new WeakMap<DeliveryStore, AttemptRecorder>();
+
+function recorderFor(store: DeliveryStore): AttemptRecorder {
+  let recorder = recorders.get(store);
+  if (!recorder) {
+    recorder = new AttemptRecorder(store);
+    recorders.set(store, recorder);
+  }
+  return recorder;
+}
 
 class AttemptRecorder {
   readonly #store: DeliveryStore;
