@@ -8,12 +8,15 @@
 //            requests in flight; accepted messages/s and p50/p99 latency per request;
 //   deliver: a backlog of deferred messages flushed at once (postqueue -f); delivered messages/s
 //            until the sink has counted all of them.
+//   relay:   the Node runtime's delivery of a backlog to Postfix's smtp-sink beside a private
+//            Postfix relaying the same backlog to the same sink, repeated (bench/relay.ts).
 // Loopback only; every loop is bounded in count and time.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type RunningGateway, startGateway } from "../test/gateway/start-gateway.ts";
 import { startSmarthost } from "../test/smarthost/spawn.ts";
+import { relayBench } from "./relay.ts";
 import { saslBench } from "./sasl.ts";
 
 const LOGIN = "bench@example.com";
@@ -26,8 +29,9 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const BATCH_SIZE = 100;
 const BATCH_LEVELS = [1, 4];
 const SASL_EXCHANGES = Number(process.env.BENCH_SASL_EXCHANGES ?? 200);
-/** Which parts to run: accept, batch, deliver, sasl (comma-separated; all by default). */
-const PHASES = new Set((process.env.BENCH_PHASES ?? "accept,batch,deliver,sasl").split(","));
+const RELAY_BACKLOG = Number(process.env.BENCH_RELAY_BACKLOG ?? 2000);
+/** Which parts to run: accept, batch, deliver, sasl, relay (comma-separated; all by default). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "accept,batch,deliver,sasl,relay").split(","));
 const PHASE_LIMIT_MS = 120_000;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -145,6 +149,8 @@ async function waitForCount(file: string, target: number, limitMs: number): Prom
 }
 
 async function main(): Promise<void> {
+  // First, before wrangler dev starts: its own figures do not share the cores with the gateway.
+  const relayFigures = PHASES.has("relay") ? await relayBench(REPETITIONS, RELAY_BACKLOG, log) : null;
   const work = mkdtempSync(path.join(tmpdir(), "postern-bench-"));
   const countFile = path.join(work, "sink-count");
   const sink = await startSmarthost({ SMARTHOST_COUNT_FILE: countFile });
@@ -251,6 +257,7 @@ async function main(): Promise<void> {
           batch,
           delivery: { messages_per_second: round(median(delivery.map((d) => d.per_second))), runs: delivery },
           sasl,
+          relay: relayFigures,
         },
         null,
         2,
