@@ -11,7 +11,7 @@ import { openRelaySession, type RelayOptions, type RelaySession } from "../smtp/
 import type { Outcome, PendingRecipient, QueuedMessage } from "./deliver.ts";
 import { type NextHop, relayLabel } from "./next-hop.ts";
 import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
-import { acquireSessionSlot } from "./session-slots.ts";
+import type { SessionSlots } from "./session-slots.ts";
 
 /**
  * Another session opens only for this many more messages: with pipelining one session moves a
@@ -29,6 +29,8 @@ export interface HopMessage {
 }
 
 export interface HopDeps {
+  /** smtp_destination_concurrency_limit, shared with the other runs over the same store. */
+  slots: SessionSlots;
   bodies: BodyStore;
   connect: Connect;
   logger: Logger;
@@ -163,7 +165,7 @@ async function deliverGroup(
   // A session that dies (421, a dropped connection) took at most the message it was sending; the
   // worker opens a new one for the rest, and stops when a session cannot be had.
   const worker = async () => {
-    const release = await acquireSessionSlot(destination, limit);
+    const release = await deps.slots.acquire(destination, limit);
     try {
       while (next < items.length) {
         const opened = await openRelaySession(deps.connect, options);

@@ -18,6 +18,7 @@ import { remoteReplyOf } from "./delivery-status-notification.ts";
 import { type NextHop, parseNextHops, relayLabel } from "./next-hop.ts";
 import { readAll } from "./read-all.ts";
 import { routeFor } from "./route.ts";
+import { sessionSlotsFor } from "./session-slots.ts";
 
 export interface QueuedMessage {
   id: string;
@@ -258,6 +259,7 @@ async function deliverRoute(route: string, group: Claimed[], run: Run): Promise<
     if (todo.length === 0) break;
     await deliverOverHop(hop, todo, {
       ...run.deps,
+      slots: sessionSlotsFor(run.deps.store),
       final,
       onResult: ({ item, outcomes }) => {
         const c = item.owner as Claimed;

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { acquireSessionSlot } from "./session-slots.ts";
+import { SessionSlots, sessionSlotsFor } from "./session-slots.ts";
 
 describe("smtp_destination_concurrency_limit slots", () => {
   it("hands out at most `limit` per destination; a release passes the slot to the next waiter", async () => {
+    const slots = new SessionSlots();
+    const acquireSessionSlot = (destination: string, limit: number) => slots.acquire(destination, limit);
     const order: string[] = [];
     const a = await acquireSessionSlot("smtp:h[h]:587", 2);
     const b = await acquireSessionSlot("smtp:h[h]:587", 2);
@@ -36,5 +38,11 @@ describe("smtp_destination_concurrency_limit slots", () => {
     ]);
     x();
     y();
+  });
+
+  it("one set of slots per store: runs over the same store share it, another store has its own", () => {
+    const store = {};
+    expect(sessionSlotsFor(store)).toBe(sessionSlotsFor(store));
+    expect(sessionSlotsFor({})).not.toBe(sessionSlotsFor(store));
   });
 });
