@@ -132,7 +132,7 @@ export const PARAMETERS = {
   smtp_destination_concurrency_limit: {
     default: "20",
     meaning:
-      "Most sessions to one next hop at a time, across all delivery runs of a process (an isolate on Workers); one run opens at most 4 (Workers allow 6 connections per invocation, R2 and D1 included).",
+      "Most sessions to one next hop at a time, across all delivery runs of the Node process (on Workers: per invocation); one run opens at most 4 (Workers allow 6 connections per invocation, R2 and D1 included).",
   },
   lmtp_lhlo_name: { default: "$myhostname", meaning: "LHLO name towards an lmtp: next hop." },
   lmtp_sasl_auth_enable: { default: "no", meaning: "Authenticate to an lmtp: next hop." },
