@@ -285,7 +285,9 @@ describe("crash safety of main.ts", () => {
       );
     }
     expect(second.output()).toMatch(/not closed cleanly/);
-    expect(second.output()).toMatch(/released 3 delivery lease\(s\)/);
+    // The 3 leases set above, and any of a delivery the kill interrupted (its record still in flight).
+    const released = /released (\d+) delivery lease\(s\)/.exec(second.output());
+    expect(Number(released?.[1])).toBeGreaterThanOrEqual(3);
 
     // A graceful stop: exit 0, lock released.
     second.child.kill("SIGTERM");
