@@ -151,6 +151,17 @@ async function waitForCount(file: string, target: number, limitMs: number): Prom
 async function main(): Promise<void> {
   // First, before wrangler dev starts: its own figures do not share the cores with the gateway.
   const relayFigures = PHASES.has("relay") ? await relayBench(REPETITIONS, RELAY_BACKLOG, log) : null;
+  if (!["accept", "deliver", "sasl"].some((phase) => PHASES.has(phase))) {
+    const date = new Date().toISOString();
+    console.log(
+      JSON.stringify(
+        { benchmark: "postern-relay", date, repetitions: REPETITIONS, relay: relayFigures },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
   const work = mkdtempSync(path.join(tmpdir(), "postern-bench-"));
   const countFile = path.join(work, "sink-count");
   const sink = await startSmarthost({ SMARTHOST_COUNT_FILE: countFile });
