@@ -156,6 +156,22 @@ describe("delivery to the smarthost", () => {
       attempts_log: { status: string }[];
     }>();
     expect(attempts.attempts_log.map((a) => a.status).sort()).toEqual(["bounced", "sent"]);
+
+    // The sender is told: a delivery status notification, null sender, through the same smarthost.
+    const [notice] = await sink.waitForMessages("a550@example.com", 1, 20_000);
+    expect(notice).toMatchObject({ mailFrom: "", rcptTo: ["a550@example.com"], authUser: "relay" });
+    const report = new TextDecoder().decode(decode(notice!.bodyBase64));
+    expect(report).toMatch(/^Content-Type: multipart\/report; report-type=delivery-status;/m);
+    expect(report).toContain("Subject: Undelivered Mail Returned to Sender");
+    expect(report).toContain(`X-Postfix-Queue-ID: ${id}`);
+    expect(report).toContain(
+      "Final-Recipient: rfc822; reject550-x@example.net\r\nAction: failed\r\nStatus: 5.1.1",
+    );
+    expect(report).toMatch(
+      /Diagnostic-Code: smtp; 550 5\.1\.1 <reject550-x@example\.net>: Recipient address rejected/,
+    );
+    expect(report).toContain("Content-Type: message/rfc822");
+    expect(report).not.toContain("fine@example.net>: host");
   });
 
   it("defers while the smarthost is down and delivers once it is back; nothing is lost", async () => {
