@@ -1,7 +1,7 @@
 // Postfix's smtp-sink (Debian package postfix) as a test server started by the tests: a private
 // process on a free 127.0.0.1 port with its fault options (-Q 421 and disconnect, -q disconnect,
 // -r 4xx, -f 5xx, -W delay, -L LMTP) and each mail transaction dumped to its own file (-d).
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -88,10 +88,6 @@ export async function startSmtpSink(options: string[] = []): Promise<RunningSink
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function smtpSinkVersion(): string {
-  return execFileSync("postconf", ["-h", "mail_version"], { encoding: "utf8" }).trim();
 }
 
 export interface DumpedTransaction {
