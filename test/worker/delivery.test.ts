@@ -277,6 +277,19 @@ describe("delivery to the smarthost", () => {
     for (const id of ids) expect((await status(alice.basic, id)).recipients[0]!.status).toBe("sent");
   });
 
+  it("a large batch spreads over parallel sessions within the Workers connection limit", async () => {
+    const alice = await newAccount(["wide@example.com"]);
+    const ids = await commitWithoutJob(alice.login, "wide@example.com", ["wide@example.net"], 35);
+    await runDelivery(ids, env);
+    const got = await sink.messages("wide@example.net");
+    expect(got).toHaveLength(35);
+    const sessions = new Set(got.map((m) => m.connection)).size;
+    // One session per 10 messages, at most 4 in one invocation (6 connections, R2 and D1 included).
+    expect(sessions).toBeGreaterThan(1);
+    expect(sessions).toBeLessThanOrEqual(4);
+    for (const id of ids) expect((await status(alice.basic, id)).recipients[0]!.status).toBe("sent");
+  });
+
   it("a job handed out twice is relayed once (the delivery lease)", async () => {
     const alice = await newAccount(["twice@example.com"]);
     const [id] = await commitWithoutJob(alice.login, "twice@example.com", ["twice@example.net"], 1);
