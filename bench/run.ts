@@ -151,7 +151,7 @@ async function waitForCount(file: string, target: number, limitMs: number): Prom
 async function main(): Promise<void> {
   // First, before wrangler dev starts: its own figures do not share the cores with the gateway.
   const relayFigures = PHASES.has("relay") ? await relayBench(REPETITIONS, RELAY_BACKLOG, log) : null;
-  if (!["accept", "deliver", "sasl"].some((phase) => PHASES.has(phase))) {
+  if (!["accept", "batch", "deliver", "sasl"].some((phase) => PHASES.has(phase))) {
     const date = new Date().toISOString();
     console.log(
       JSON.stringify(
