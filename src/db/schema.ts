@@ -161,3 +161,100 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_expiry").on(t.expiresAt)],
 );
+
+/**
+ * Message templates of an account (webhook senders render them): `{{ name }}` placeholders,
+ * HTML-escaped in `html`, verbatim in `subject` and `text`.
+ */
+export const templates = sqliteTable(
+  "templates",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text"),
+    html: text("html"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
+);
+
+export const receiverKinds = ["supabase", "clerk", "generic"] as const;
+export type ReceiverKind = (typeof receiverKinds)[number];
+
+/** Inbound webhooks (Supabase Send Email Hook, Clerk email.created, generic), each sending as one account. */
+export const webhookReceivers = sqliteTable("webhook_receivers", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id")
+    .notNull()
+    .references(() => accounts.id, { onDelete: "cascade" }),
+  kind: text("kind", { enum: receiverKinds }).notNull(),
+  /** The signing secrets (`whsec_...`, space-separated while rotating), sealed with POSTERN_SECRET_KEY. */
+  secret: text("secret").notNull(),
+  /** Kind-specific settings as JSON (from, templates, mapping). */
+  config: text("config").notNull(),
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** webhook-id values already accepted per receiver: a replayed delivery sends nothing twice. */
+export const webhookSeenIds = sqliteTable(
+  "webhook_seen_ids",
+  {
+    receiverId: text("receiver_id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    seenAt: integer("seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.receiverId, t.webhookId] }), index("webhook_seen_at").on(t.seenAt)],
+);
+
+/** Where an account's delivery events go (Standard Webhooks, signed with a per-endpoint secret). */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    /** `whsec_...`, sealed with POSTERN_SECRET_KEY. */
+    secret: text("secret").notNull(),
+    /** Space-separated event types; null: all of them. */
+    events: text("events"),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    disabledReason: text("disabled_reason"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_account").on(t.accountId)],
+);
+
+export const outboxStates = ["pending", "delivered", "failed"] as const;
+
+/** The durable event outbox: one row per event and endpoint, retried on the Standard Webhooks schedule. */
+export const eventOutbox = sqliteTable(
+  "event_outbox",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    /** The webhook-id header: the same on every retry, so receivers dedupe on it. */
+    id: text("id").notNull(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    payload: text("payload").notNull(),
+    state: text("state", { enum: outboxStates }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    leaseUntil: integer("lease_until"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("event_outbox_due").on(t.state, t.nextAttemptAt), uniqueIndex("event_outbox_id").on(t.id)],
+);

@@ -1,0 +1,151 @@
+// Where the accept path, the delivery agent and the authentication code report what happened.
+// Each report becomes one outbox row per endpoint of the account that subscribed to its type (a
+// durable write), then the dispatcher is woken. A report never fails its caller: the message is
+// already stored (or the login already refused); a lost event is logged, not thrown.
+import { newQueueId } from "../ids.ts";
+import type { Logger } from "../ports.ts";
+import { printable } from "../printable.ts";
+import { type EventType, eventPayload } from "./event-types.ts";
+
+export interface OutboxWriter {
+  /** Ids of the enabled endpoints of the account that take this type. */
+  endpointsFor(accountId: string, type: EventType): Promise<string[]>;
+  append(
+    rows: { id: string; endpointId: string; type: EventType; payload: string }[],
+    now: number,
+  ): Promise<void>;
+}
+
+export interface EventHubDeps {
+  store: OutboxWriter;
+  /** The account of a login, for auth.failed. */
+  accountIdOf: (login: string) => Promise<string | null>;
+  /** Make the dispatcher look at the outbox (a queue message, a poller wake-up). */
+  wake: () => Promise<void> | void;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface AcceptedMessage {
+  id: string;
+  accountId: string | null;
+  saslUsername: string | null;
+  mailFrom: string;
+  recipients: string[];
+  bytes: Uint8Array;
+  headerMessageId: string | null;
+  state: "queued" | "held" | "discarded";
+  stateReason: string | null;
+}
+
+export interface DeliveredMessage {
+  id: string;
+  accountId?: string | null;
+  mailFrom: string;
+}
+
+export interface RecipientOutcome {
+  recipient: string;
+  status: "sent" | "deferred" | "bounced";
+  reply: string;
+}
+
+export class EventHub {
+  readonly #deps: EventHubDeps;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(deps: EventHubDeps) {
+    this.#deps = deps;
+  }
+
+  /** message.accepted, and message.held for a held message. */
+  async accepted(m: AcceptedMessage): Promise<void> {
+    if (!m.accountId) return;
+    await this.emit(m.accountId, "message.accepted", {
+      message_id: m.id,
+      status: m.state,
+      from: m.mailFrom,
+      to: m.recipients,
+      size: m.bytes.byteLength,
+      header_message_id: m.headerMessageId,
+      sasl_username: m.saslUsername,
+    });
+    if (m.state === "held") {
+      await this.emit(m.accountId, "message.held", {
+        message_id: m.id,
+        from: m.mailFrom,
+        to: m.recipients,
+        reason: m.stateReason,
+      });
+    }
+  }
+
+  /** message.sent / message.deferred / message.bounced, one per recipient outcome. */
+  async delivered(m: DeliveredMessage, relay: string, outcomes: RecipientOutcome[]): Promise<void> {
+    if (!m.accountId) return;
+    for (const o of outcomes) {
+      await this.emit(m.accountId, `message.${o.status}`, {
+        message_id: m.id,
+        from: m.mailFrom,
+        recipient: o.recipient,
+        status: o.status,
+        relay,
+        reply: o.reply,
+      });
+    }
+  }
+
+  /** auth.failed for a login that has an account. Runs in the background; settle() awaits it. */
+  authFailed(info: {
+    login: string | null | undefined;
+    mechanism: string;
+    reason: string;
+    clientAddress: string;
+  }): void {
+    const { login } = info;
+    if (!login) return;
+    this.#track(
+      (async () => {
+        const accountId = await this.#deps.accountIdOf(login);
+        if (!accountId) return;
+        await this.emit(accountId, "auth.failed", {
+          login: printable(login),
+          mechanism: printable(info.mechanism, 40),
+          reason: printable(info.reason),
+          client_address: info.clientAddress,
+        });
+      })(),
+    );
+  }
+
+  /** Waits for background reports (the end of a request). */
+  async settle(): Promise<void> {
+    while (this.#pending.size) await Promise.all([...this.#pending]);
+  }
+
+  async emit(accountId: string, type: EventType, data: Record<string, unknown>): Promise<void> {
+    const now = (this.#deps.now ?? Date.now)();
+    try {
+      const endpoints = await this.#deps.store.endpointsFor(accountId, type);
+      if (endpoints.length === 0) return;
+      const payload = eventPayload(type, now, data);
+      await this.#deps.store.append(
+        endpoints.map((endpointId) => ({ id: `msg_${newQueueId(now)}`, endpointId, type, payload })),
+        now,
+      );
+      await this.#deps.wake();
+    } catch (error) {
+      this.#deps.logger.warn(
+        `warning: ${type} event for account ${accountId} not recorded: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  #track(promise: Promise<void>): void {
+    const tracked = promise.catch((error) => {
+      this.#deps.logger.warn(`warning: event not recorded: ${(error as Error).message}`);
+    });
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+}
