@@ -9,9 +9,12 @@ import { requireAdmin } from "./routes/admin-auth.ts";
 import { adminMaps } from "./routes/admin-maps.ts";
 import { adminQueue } from "./routes/admin-queue.ts";
 import { adminSettings } from "./routes/admin-settings.ts";
+import { adminTemplates } from "./routes/admin-templates.ts";
+import { adminWebhooks } from "./routes/admin-webhooks.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { policyRoutes } from "./routes/policy.ts";
 import { saslRoutes } from "./routes/sasl.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import type { AppEnv, Services } from "./services.ts";
 
 export type ServicesFactory = (env: unknown, request: Request) => Services;
@@ -25,6 +28,8 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
     c.set("client", clientInfo(c.req.raw.headers));
     c.set("requestSettings", await services.loadSettings());
     await next();
+    // Events reported in the background during the request (auth.failed) are recorded first.
+    await services.events.settle();
   });
 
   app.get("/", (c) => c.json({ name: "postern", api: "/v1" }));
@@ -33,12 +38,15 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
   app.route("/v1/messages", messageRoutes);
   app.route("/v1/auth/sasl", saslRoutes);
   app.route("/v1/policy", policyRoutes);
+  app.route("/v1/webhooks", webhookRoutes);
 
   app.use("/v1/admin/*", requireAdmin);
   app.route("/v1/admin/accounts", adminAccounts);
   app.route("/v1/admin/maps", adminMaps);
   app.route("/v1/admin/settings", adminSettings);
   app.route("/v1/admin/queue", adminQueue);
+  app.route("/v1/admin/accounts/:login/templates", adminTemplates);
+  app.route("/v1/admin/webhooks", adminWebhooks);
 
   app.get("/openapi.json", openApiDocument(app));
   app.get("/reference", (c) => c.html(REFERENCE_PAGE));

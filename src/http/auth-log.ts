@@ -14,4 +14,5 @@ export function logAuthFailure(
   services.logger.warn(
     `warning: ${describeClient(client)}: SASL ${printable(mechanism, 40)} authentication failed: ${printable(reason)}${user}`,
   );
+  services.events.authFailed({ login, mechanism, reason, clientAddress: client.address });
 }

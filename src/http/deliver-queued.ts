@@ -12,6 +12,7 @@ export async function deliverQueued(ids: string[], services: Services): Promise<
     queue: services.queue,
     connect: services.connect,
     logger: services.logger,
+    events: services.events,
     settings,
     openTable: (spec) => services.openTable(spec),
   });

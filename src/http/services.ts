@@ -6,11 +6,15 @@ import type { Settings } from "../core/config/settings.ts";
 import type { LookupTable } from "../core/maps/lookup-table.ts";
 import type { Connect } from "../core/net/socket.ts";
 import type { BodyStore, DeliveryQueue, Logger } from "../core/ports.ts";
+import type { EventHub } from "../core/webhooks/event-hub.ts";
 import type { DbAccountStore } from "../db/account-store.ts";
+import type { DbEndpointStore } from "../db/endpoint-store.ts";
 import type { DbMapStore } from "../db/map-store.ts";
 import type { DbMessageStore } from "../db/message-store.ts";
+import type { DbReceiverStore } from "../db/receiver-store.ts";
 import type { DbSettingsStore } from "../db/settings-store.ts";
 import type { DbSubmissionStore } from "../db/submission-store.ts";
+import type { DbTemplateStore } from "../db/template-store.ts";
 
 export interface Services {
   accounts: DbAccountStore;
@@ -39,6 +43,12 @@ export interface Services {
   loadSettings(): Promise<Settings>;
   /** Opens a map spec: d1:NAME, inline:{...}, static:VALUE. */
   openTable(spec: string): LookupTable;
+  /** Webhooks (src/core/webhooks): templates, inbound receivers, event endpoints and their outbox. */
+  templates: DbTemplateStore;
+  receivers: DbReceiverStore;
+  endpoints: DbEndpointStore;
+  /** Delivery and auth events for the accounts' webhook endpoints. */
+  events: EventHub;
 }
 
 export interface ClientInfo {

@@ -58,6 +58,7 @@ export async function startNodeServer(config: NodeServerConfig): Promise<Running
     }
   }
   node.queue.start();
+  node.events.start();
   consoleLogger("postern/master").info(
     `listening on http://${hostForUrl(host)}:${port}, data in ${config.dataDir}`,
   );

@@ -14,10 +14,13 @@ import { DbMessageStore } from "../db/message-store.ts";
 import { DbSubmissionStore } from "../db/submission-store.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
+import { dispatchEvents } from "../http/dispatch-events.ts";
 import type { Services } from "../http/services.ts";
 import { CachedSettingsStore } from "./cached-settings-store.ts";
+import { webhookServices } from "../http/webhook-services.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { DiskBodyStore } from "./disk-body-store.ts";
+import { EventPoller } from "./event-poller.ts";
 import { LocalDeliveryQueue, type LocalQueueOptions } from "./local-queue.ts";
 import { connectNode } from "./net-socket.ts";
 import { applyMigrations, openSqliteDatabase, type SqliteDatabase } from "./sqlite-database.ts";
@@ -42,6 +45,8 @@ export interface NodeServices {
   services: Services;
   /** Not started: call queue.start() once the process is ready to deliver. */
   queue: LocalDeliveryQueue;
+  /** The webhook event dispatcher; not started: call events.start() with queue.start(). */
+  events: EventPoller;
   database: SqliteDatabase;
   bodies: DiskBodyStore;
   /** Stops the poller (letting deliveries in flight finish), closes the database, unlocks the folder. */
@@ -94,8 +99,13 @@ async function assemble(
     deliver: (ids) => deliverQueued(ids, { ...services, logger: deliveryLogger }),
     logger: consoleLogger("postern/qmgr"),
   });
+  const accounts = new DbAccountStore(db);
+  const events = new EventPoller(
+    () => dispatchEvents({ ...services, logger: consoleLogger("postern/webhooks") }),
+    consoleLogger("postern/webhooks"),
+  );
   const services: Services = {
-    accounts: new DbAccountStore(db),
+    accounts,
     maps,
     messages,
     submissions: new DbSubmissionStore(db),
@@ -112,6 +122,7 @@ async function assemble(
     loadSettings: async () => new Settings(deploymentSettings, await settingsStore.load()),
     // d1: keeps Workers configurations (and the defaults) working; sqlite: says what it is here.
     openTable: (spec) => openTable(spec, { d1: table, sqlite: table }),
+    ...webhookServices(db, accounts, () => events.wake(), logger),
   };
   const master = consoleLogger("postern/master");
   if (lock.recovered) master.warn(`warning: ${config.dataDir} was not closed cleanly; recovering`);
@@ -129,12 +140,14 @@ async function assemble(
   return {
     services,
     queue,
+    events,
     database,
     bodies,
     close: () => {
       closed ??= (async () => {
         clearInterval(sweeper);
         await queue.stop();
+        await events.stop();
         database.close();
         await lock.release();
       })();

@@ -1,6 +1,8 @@
 // Bindings of the Workers runtime (wrangler.jsonc) and secrets (`wrangler secret put`).
 export interface DeliveryJob {
   id: string;
+  /** A wake-up for the event dispatcher (webhook endpoints), not a message. */
+  events?: true;
 }
 
 export interface Env {

@@ -1,9 +1,12 @@
 // The Workers entry: the HTTP API, the RPC entrypoint (PosternService), the delivery queue
 // consumer and the sweeper.
+
+import { TIMESTAMP_TOLERANCE_SECONDS } from "../core/webhooks/standard-webhooks.ts";
 import { createApp } from "../http/app.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
+import { dispatchEvents } from "../http/dispatch-events.ts";
 import type { DeliveryJob, Env } from "./env.ts";
-import { workerServices } from "./services.ts";
+import { wakeEvents, workerServices } from "./services.ts";
 
 const app = createApp((env) => workerServices(env as Env));
 
@@ -16,8 +19,16 @@ export async function runDelivery(ids: string[], env: Env): Promise<void> {
   await deliverQueued(ids, workerServices(env, "postern/smtp"));
 }
 
+/** Sends the due webhook events and wakes the dispatcher again when the next retry is due. */
+export async function runEvents(env: Env, options: { now?: () => number } = {}): Promise<void> {
+  const next = await dispatchEvents(workerServices(env, "postern/webhooks"), options);
+  const now = (options.now ?? Date.now)();
+  if (next !== null && next > now) await wakeEvents(env, next - now);
+}
+
 export async function sweep(env: Env, now = Date.now()): Promise<string[]> {
   const services = workerServices(env, "postern/sweeper");
+  await services.receivers.forgetSeenBefore(now - 2 * TIMESTAMP_TOLERANCE_SECONDS * 1000);
   const overdue = await services.messages.overdue(now, SWEEP_GRACE_MS, 500);
   if (overdue.length) {
     await services.queue.enqueue(overdue);
@@ -43,10 +54,9 @@ export default {
       return;
     }
     try {
-      await runDelivery(
-        batch.messages.map((m) => m.body.id),
-        env,
-      );
+      const ids = batch.messages.filter((m) => !m.body.events).map((m) => m.body.id);
+      if (ids.length) await runDelivery(ids, env);
+      if (batch.messages.some((m) => m.body.events)) await runEvents(env);
       batch.ackAll();
     } catch (error) {
       console.error(`postern/qmgr: warning: delivery batch failed: ${(error as Error).message}`);
@@ -56,5 +66,6 @@ export default {
 
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweep(env));
+    ctx.waitUntil(runEvents(env));
   },
 } satisfies ExportedHandler<Env, DeliveryJob>;

@@ -12,6 +12,7 @@ import { DbSettingsStore } from "../db/settings-store.ts";
 import { DbSubmissionStore } from "../db/submission-store.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
 import type { Services } from "../http/services.ts";
+import { webhookServices } from "../http/webhook-services.ts";
 import { connectSocket } from "./connect-socket.ts";
 import { openDatabase } from "./d1-database.ts";
 import type { Env } from "./env.ts";
@@ -26,15 +27,17 @@ export function workerServices(env: Env, program = "postern/http"): Services {
   const secretKeys = env.POSTERN_SECRET_KEY ? parseKeyRing(env.POSTERN_SECRET_KEY) : null;
   const maps = new DbMapStore(db, secretKeys);
   const settingsStore = new DbSettingsStore(db);
+  const accounts = new DbAccountStore(db);
+  const logger = consoleLogger(program);
   return {
-    accounts: new DbAccountStore(db),
+    accounts,
     maps,
     messages: new DbMessageStore(db),
     submissions: new DbSubmissionStore(db),
     settingsStore,
     bodies: new R2BodyStore(env.BODIES),
     queue: new CloudflareDeliveryQueue(env.DELIVERY),
-    logger: consoleLogger(program),
+    logger,
     connect: connectSocket,
     adminToken: env.POSTERN_ADMIN_TOKEN,
     secretKeys,
@@ -43,5 +46,12 @@ export function workerServices(env: Env, program = "postern/http"): Services {
     // Postfix parameters given as wrangler vars (same names), then run-time overrides.
     loadSettings: async () => new Settings(parametersOf(env), await settingsStore.load()),
     openTable: (spec) => openTable(spec, { d1: (name) => maps.table(name) }),
+    ...webhookServices(db, accounts, () => wakeEvents(env), logger),
   };
+}
+
+/** Wakes the event dispatcher through the delivery queue, now or after a delay (capped at 24 h). */
+export async function wakeEvents(env: Env, delayMs = 0): Promise<void> {
+  const delaySeconds = Math.min(24 * 3600, Math.max(0, Math.ceil(delayMs / 1000)));
+  await env.DELIVERY.send({ id: "", events: true }, { delaySeconds });
 }

@@ -34,6 +34,8 @@ export interface QueuedMessage {
   attempts: number;
   nextAttemptAt: number | null;
   createdAt: number;
+  /** The submitting account, whose webhook endpoints hear of the outcome. */
+  accountId?: string | null;
 }
 
 export interface PendingRecipient {
@@ -83,6 +85,10 @@ export interface DeliveryDeps {
   now?: () => number;
   /** Test hook: shorter SMTP timeouts. */
   timeouts?: RelayOptions["timeouts"];
+  /** Delivery events (message.sent/deferred/bounced) for the account's webhook endpoints. */
+  events?:
+    | { delivered(message: QueuedMessage, relay: string, outcomes: Outcome[]): Promise<void> }
+    | undefined;
 }
 
 /** A worker holds a message this long; a crash lets another take it after that. */
@@ -316,6 +322,7 @@ async function finish(c: Claimed, raw: Outcome[], run: Run): Promise<void> {
     );
   }
   if (deferred) await deps.queue.enqueue([c.message.id], delay);
+  await deps.events?.delivered(c.message, relay, outcomes);
 }
 
 async function notifySender(c: Claimed, bounced: Outcome[], now: number, deps: DeliveryDeps) {

@@ -62,6 +62,8 @@ export interface AcceptDeps {
   queue: DeliveryQueue;
   logger: Logger;
   now?: () => number;
+  /** Delivery events (message.accepted, message.held) for the account's webhook endpoints. */
+  events?: { accepted(record: AcceptRecord): Promise<void> } | undefined;
 }
 
 export class AcceptError extends Error {
@@ -119,13 +121,15 @@ export async function acceptStoredMessage(record: StoredRecord, deps: AcceptDeps
     if (bodyKey) await deps.bodies.delete(bodyKey).catch(() => {});
     throw new AcceptError(`storing the envelope failed: ${describe(error)}`);
   }
-  if (record.state !== "queued") return;
-  try {
-    await deps.queue.enqueue([record.id]);
-  } catch (error) {
-    await rollBack(record.id, bodyKey, deps);
-    throw new AcceptError(`queueing the message failed: ${describe(error)}`);
+  if (record.state === "queued") {
+    try {
+      await deps.queue.enqueue([record.id]);
+    } catch (error) {
+      await rollBack(record.id, bodyKey, deps);
+      throw new AcceptError(`queueing the message failed: ${describe(error)}`);
+    }
   }
+  await deps.events?.accepted(record);
 }
 
 async function rollBack(id: string, bodyKey: string | null, deps: AcceptDeps): Promise<void> {

@@ -53,6 +53,7 @@ export async function submitMessages(
     completion,
   );
   for (const record of records) logAccepted(ctx, record);
+  for (const record of records) await services.events.accepted(record);
   return { answer, stored: completion !== null };
 }
 

@@ -1,0 +1,231 @@
+// Webhook receivers (inbound: Supabase, Clerk, generic) and event endpoints (outbound):
+// /v1/admin/webhooks/receivers and /v1/admin/webhooks/endpoints. Secrets are sealed at rest and
+// shown once, when Postern makes them.
+import { Hono } from "hono";
+import { z } from "zod";
+import { sealSecret } from "../../core/auth/secret-box.ts";
+import { EVENT_TYPES } from "../../core/webhooks/event-types.ts";
+import { newWebhookSecret, secretKey } from "../../core/webhooks/standard-webhooks.ts";
+import type { EndpointRow } from "../../db/endpoint-store.ts";
+import type { ReceiverRow } from "../../db/receiver-store.ts";
+import { receiverKinds } from "../../db/schema.ts";
+import { ProblemError } from "../problem.ts";
+import { receiverConfigs } from "../receiver-config.ts";
+import type { AppEnv, Services } from "../services.ts";
+import { endpointSecretContext, receiverSecretContext } from "../webhook-services.ts";
+import { accountOf } from "./admin-templates.ts";
+import { parseJson } from "./parse-json.ts";
+
+const secretInput = z
+  .union([z.string(), z.array(z.string()).min(1).max(5)])
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+  .refine(
+    (list) => list.every((s) => secretKey(s) !== null),
+    "each secret must be whsec_<base64> (or v1,whsec_...)",
+  );
+
+const receiverCreate = z.strictObject({
+  account: z.string().min(1),
+  kind: z.enum(receiverKinds),
+  /** The provider's signing secret(s); omitted: Postern makes one and shows it once. */
+  secret: secretInput.optional(),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+const receiverUpdate = z.strictObject({
+  secret: secretInput.optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  disabled: z.boolean().optional(),
+});
+
+const eventList = z.array(z.enum(EVENT_TYPES)).min(1);
+const endpointUrl = z.url({ protocol: /^https?$/ }).max(2000);
+const endpointCreate = z.strictObject({
+  account: z.string().min(1),
+  url: endpointUrl,
+  /** Omitted or null: every event type. */
+  events: eventList.nullable().optional(),
+});
+const endpointUpdate = z.strictObject({
+  url: endpointUrl.optional(),
+  events: eventList.nullable().optional(),
+  disabled: z.boolean().optional(),
+  /** Makes a new secret (shown once); the old one stops signing at once. */
+  rotate_secret: z.literal(true).optional(),
+});
+
+export const adminWebhooks = new Hono<AppEnv>();
+
+adminWebhooks.get("/receivers", async (c) => {
+  return c.json({ receivers: (await c.get("services").receivers.list()).map(receiverView) });
+});
+
+adminWebhooks.post("/receivers", async (c) => {
+  const services = c.get("services");
+  const body = await parseJson(c.req.raw, receiverCreate);
+  const account = await accountOf(services, body.account);
+  const config = checkConfig(body.kind, body.config);
+  const generated = body.secret ? null : newWebhookSecret();
+  const id = `rcv_${randomId()}`;
+  const sealed = await seal(services, (body.secret ?? [generated!]).join(" "), receiverSecretContext(id));
+  const row = await services.receivers.create({
+    id,
+    accountId: account.id,
+    kind: body.kind,
+    secret: sealed,
+    config,
+  });
+  return c.json({ ...receiverView(row), ...(generated ? { secret: generated } : {}) }, 201);
+});
+
+adminWebhooks.get("/receivers/:id", async (c) => {
+  const row = await c.get("services").receivers.get(c.req.param("id"));
+  if (!row) throw notFound("No such receiver");
+  return c.json(receiverView(row));
+});
+
+adminWebhooks.patch("/receivers/:id", async (c) => {
+  const services = c.get("services");
+  const existing = await services.receivers.get(c.req.param("id"));
+  if (!existing) throw notFound("No such receiver");
+  const body = await parseJson(c.req.raw, receiverUpdate);
+  const change: { secret?: string; config?: string; disabled?: boolean } = { disabled: body.disabled };
+  if (body.config) change.config = checkConfig(existing.kind, body.config);
+  if (body.secret)
+    change.secret = await seal(services, body.secret.join(" "), receiverSecretContext(existing.id));
+  return c.json(receiverView((await services.receivers.update(existing.id, change))!));
+});
+
+adminWebhooks.delete("/receivers/:id", async (c) => {
+  if (!(await c.get("services").receivers.delete(c.req.param("id")))) throw notFound("No such receiver");
+  return c.body(null, 204);
+});
+
+adminWebhooks.get("/endpoints", async (c) => {
+  const services = c.get("services");
+  const login = c.req.query("account");
+  const account = login ? await accountOf(services, login) : null;
+  return c.json({ endpoints: (await services.endpoints.list(account?.id)).map(endpointView) });
+});
+
+adminWebhooks.post("/endpoints", async (c) => {
+  const services = c.get("services");
+  const body = await parseJson(c.req.raw, endpointCreate);
+  const account = await accountOf(services, body.account);
+  const id = `ep_${randomId()}`;
+  const secret = newWebhookSecret();
+  const row = await services.endpoints.create({
+    id,
+    accountId: account.id,
+    url: body.url,
+    secret: await seal(services, secret, endpointSecretContext(id)),
+    events: body.events ? body.events.join(" ") : null,
+  });
+  return c.json({ ...endpointView(row), secret }, 201);
+});
+
+adminWebhooks.get("/endpoints/:id", async (c) => {
+  const row = await c.get("services").endpoints.get(c.req.param("id"));
+  if (!row) throw notFound("No such endpoint");
+  return c.json(endpointView(row));
+});
+
+adminWebhooks.patch("/endpoints/:id", async (c) => {
+  const services = c.get("services");
+  const existing = await services.endpoints.get(c.req.param("id"));
+  if (!existing) throw notFound("No such endpoint");
+  const body = await parseJson(c.req.raw, endpointUpdate);
+  const secret = body.rotate_secret ? newWebhookSecret() : null;
+  const row = await services.endpoints.update(existing.id, {
+    url: body.url,
+    disabled: body.disabled,
+    events: body.events === undefined ? undefined : body.events ? body.events.join(" ") : null,
+    secret: secret ? await seal(services, secret, endpointSecretContext(existing.id)) : undefined,
+  });
+  return c.json({ ...endpointView(row!), ...(secret ? { secret } : {}) });
+});
+
+adminWebhooks.delete("/endpoints/:id", async (c) => {
+  if (!(await c.get("services").endpoints.delete(c.req.param("id")))) throw notFound("No such endpoint");
+  return c.body(null, 204);
+});
+
+/** The endpoint's newest events: what was delivered, what waits for a retry, what was given up. */
+adminWebhooks.get("/endpoints/:id/events", async (c) => {
+  const services = c.get("services");
+  if (!(await services.endpoints.get(c.req.param("id")))) throw notFound("No such endpoint");
+  const rows = await services.endpoints.events(c.req.param("id"));
+  return c.json({
+    events: rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      state: r.state,
+      attempts: r.attempts,
+      next_attempt_at: r.nextAttemptAt,
+      last_status: r.lastStatus,
+      last_error: r.lastError,
+      created_at: r.createdAt,
+    })),
+  });
+});
+
+function checkConfig(kind: (typeof receiverKinds)[number], config: unknown): string {
+  const result = receiverConfigs[kind].safeParse(config);
+  if (!result.success) {
+    throw new ProblemError({
+      slug: "invalid-request",
+      title: "Invalid request",
+      status: 422,
+      detail: result.error.issues
+        .map((i) => `config${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`)
+        .join("; "),
+    });
+  }
+  return JSON.stringify(result.data);
+}
+
+async function seal(services: Services, secret: string, context: string): Promise<string> {
+  if (!services.secretKeys) {
+    throw new ProblemError({
+      slug: "secret-key-missing",
+      title: "No key for secrets",
+      status: 409,
+      detail: "webhook secrets need POSTERN_SECRET_KEY to be sealed at rest",
+    });
+  }
+  return sealSecret(services.secretKeys, secret, context);
+}
+
+function receiverView(row: ReceiverRow) {
+  return {
+    id: row.id,
+    account_id: row.accountId,
+    kind: row.kind,
+    path: `/v1/webhooks/${row.id}`,
+    config: JSON.parse(row.config) as unknown,
+    disabled: row.disabled,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+function endpointView(row: EndpointRow) {
+  return {
+    id: row.id,
+    account_id: row.accountId,
+    url: row.url,
+    events: row.events ? row.events.split(" ") : null,
+    disabled: row.disabled,
+    disabled_reason: row.disabledReason,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function notFound(detail: string): ProblemError {
+  return new ProblemError({ slug: "not-found", title: "Not found", status: 404, detail });
+}
