@@ -35,6 +35,7 @@ export default defineConfig({
                 POSTERN_SECRET_KEY: "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
                 TEST_SMARTHOST: inject<string>("smarthost"),
                 TEST_DOVECOT: inject<string>("dovecot"),
+                TEST_WEBHOOK_RECEIVER: inject<string>("webhookReceiver"),
               },
               // A second Worker calling Postern over real service bindings (test/worker/rpc.test.ts).
               // The Worker under test runs as the pool's runner, "vitest-plugin-runner-<project>".
@@ -69,7 +70,11 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["./test/smarthost/global-setup.ts", "./test/dovecot/global-setup.ts"],
+          globalSetup: [
+            "./test/smarthost/global-setup.ts",
+            "./test/dovecot/global-setup.ts",
+            "./test/webhook-receiver/global-setup.ts",
+          ],
           setupFiles: ["./test/worker/apply-migrations.ts"],
           fileParallelism: false,
           testTimeout: 30_000,

@@ -31,6 +31,7 @@ declare global {
       TEST_DOVECOT?: string;
       /** The client-app Worker of the RPC tests (vitest.config.ts). */
       CLIENT_APP?: Fetcher;
+      TEST_WEBHOOK_RECEIVER?: string;
     }
   }
 }
