@@ -12,7 +12,10 @@ export function webhookReceiver(base: string) {
   return {
     url: (name: string) => `${base}/hook/${name}`,
     async script(name: string, statuses: number[], afterwards = 200): Promise<void> {
-      await fetch(`${base}/_script/${name}`, { method: "PUT", body: JSON.stringify({ statuses, afterwards }) });
+      await fetch(`${base}/_script/${name}`, {
+        method: "PUT",
+        body: JSON.stringify({ statuses, afterwards }),
+      });
     },
     async requests(name: string): Promise<ReceivedHook[]> {
       return (await fetch(`${base}/_requests/${name}`)).json();
