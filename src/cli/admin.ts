@@ -21,6 +21,16 @@ const USAGE = `usage: npm run admin -- <command>
   postconf -X name ...             reset parameters to their defaults
   queue [queued|held|done|discarded]
   queue show <id> | queue release <id> | queue delete <id> | queue flush
+  template list <login> | template show <login> <name> | template del <login> <name>
+  template set <login> <name> --subject <s> [--text-file <f>] [--html-file <f>]
+                                   {{ name }} placeholders; HTML-escaped in html, as is in subject and text
+  receiver list | receiver show <id> | receiver del <id> | receiver disable <id> | receiver enable <id>
+  receiver add <login> supabase|clerk|generic --config '<json>' [--signing-secret <whsec_...>]
+                                   prints the path to give the provider (and the secret, if made here)
+  receiver secret <id> <whsec_...> [<whsec_...>]  replace the signing secrets (two while rotating)
+  endpoint list [<login>] | endpoint show <id> | endpoint del <id> | endpoint events <id>
+  endpoint add <login> <url> [--events message.sent,message.bounced,...]   prints the whsec_ secret once
+  endpoint enable <id> | endpoint disable <id> | endpoint rotate <id>
   testsaslauthd -u <user> -p <password>|- [-m <mechanism>] [-s <service>] [--hostname <name>]
                                    a full SASL exchange against the gateway (default PLAIN)
   gen-auth plain|login|xoauth2 <user> <password-or-token> [<authzid>]
@@ -103,6 +113,12 @@ async function main(argv: string[]): Promise<void> {
       note: { type: "string" },
       secret: { type: "boolean" },
       "shared-secret": { type: "boolean" },
+      subject: { type: "string" },
+      "text-file": { type: "string" },
+      "html-file": { type: "string" },
+      config: { type: "string" },
+      "signing-secret": { type: "string" },
+      events: { type: "string" },
       e: { type: "boolean" },
       X: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -211,6 +227,80 @@ async function main(argv: string[]): Promise<void> {
         return print(await api("POST", "/queue/flush"));
       default:
         return print(await api("GET", `/queue?state=${enc(verb ?? "queued")}`));
+    }
+  }
+  if (group === "template") {
+    const [login = "", name = ""] = rest;
+    const base = `/accounts/${enc(login)}/templates`;
+    switch (verb) {
+      case "list":
+        return print(await api("GET", base));
+      case "show":
+        return print(await api("GET", `${base}/${enc(name)}`));
+      case "set":
+        return print(
+          await api("PUT", `${base}/${enc(name)}`, {
+            subject: values.subject ?? fail("--subject is required"),
+            text: values["text-file"] ? readFileSync(values["text-file"], "utf8") : null,
+            html: values["html-file"] ? readFileSync(values["html-file"], "utf8") : null,
+          }),
+        );
+      case "del":
+        await api("DELETE", `${base}/${enc(name)}`);
+        return console.log(`deleted template ${name}`);
+    }
+  }
+  if (group === "receiver") {
+    const id = rest[0] ?? "";
+    switch (verb) {
+      case "list":
+        return print(await api("GET", "/webhooks/receivers"));
+      case "show":
+        return print(await api("GET", `/webhooks/receivers/${enc(id)}`));
+      case "add":
+        return print(
+          await api("POST", "/webhooks/receivers", {
+            account: id,
+            kind: rest[1],
+            secret: values["signing-secret"],
+            config: JSON.parse(values.config ?? "{}"),
+          }),
+        );
+      case "secret":
+        return print(await api("PATCH", `/webhooks/receivers/${enc(id)}`, { secret: rest.slice(1) }));
+      case "disable":
+      case "enable":
+        return print(await api("PATCH", `/webhooks/receivers/${enc(id)}`, { disabled: verb === "disable" }));
+      case "del":
+        await api("DELETE", `/webhooks/receivers/${enc(id)}`);
+        return console.log(`deleted receiver ${id}`);
+    }
+  }
+  if (group === "endpoint") {
+    const id = rest[0] ?? "";
+    switch (verb) {
+      case "list":
+        return print(await api("GET", `/webhooks/endpoints${id ? `?account=${enc(id)}` : ""}`));
+      case "show":
+        return print(await api("GET", `/webhooks/endpoints/${enc(id)}`));
+      case "events":
+        return print(await api("GET", `/webhooks/endpoints/${enc(id)}/events`));
+      case "add":
+        return print(
+          await api("POST", "/webhooks/endpoints", {
+            account: id,
+            url: rest[1],
+            events: values.events ? values.events.split(",").map((e) => e.trim()) : undefined,
+          }),
+        );
+      case "disable":
+      case "enable":
+        return print(await api("PATCH", `/webhooks/endpoints/${enc(id)}`, { disabled: verb === "disable" }));
+      case "rotate":
+        return print(await api("PATCH", `/webhooks/endpoints/${enc(id)}`, { rotate_secret: true }));
+      case "del":
+        await api("DELETE", `/webhooks/endpoints/${enc(id)}`);
+        return console.log(`deleted endpoint ${id}`);
     }
   }
   fail(`unknown command: ${positionals.join(" ")}\n\n${USAGE}`);

@@ -1,5 +1,8 @@
 // The operator tools of src/cli against a gateway started as `npm run dev` does.
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { genAuth } from "../../src/cli/gen-auth.ts";
@@ -69,5 +72,57 @@ describe("testsaslauthd", () => {
     ).catch((error: { code: number; stdout: string }) => error);
     expect(bad.stdout.trim()).toBe('0: NO "authentication failed"');
     expect((bad as { code: number }).code).toBe(1);
+  });
+});
+
+describe("templates, receivers and endpoints from the command line", () => {
+  it("template set / show, receiver add, endpoint add and events", async () => {
+    const env = { ...process.env, POSTERN_URL: gateway.url, POSTERN_ADMIN_TOKEN: GATEWAY_ADMIN_TOKEN };
+    const admin = async (...args: string[]) =>
+      JSON.parse((await run(process.execPath, ["src/cli/admin.ts", ...args], { env })).stdout) as Record<
+        string,
+        unknown
+      >;
+    const dir = mkdtempSync(path.join(tmpdir(), "postern-cli-"));
+    try {
+      writeFileSync(path.join(dir, "t.txt"), "Hello {{ name }}");
+      writeFileSync(path.join(dir, "t.html"), "<p>Hello {{ name }}</p>");
+      const args = ["--subject", "Hi {{ name }}", "--text-file", path.join(dir, "t.txt")];
+      await admin("template", "set", LOGIN, "welcome", ...args, "--html-file", path.join(dir, "t.html"));
+      expect(await admin("template", "show", LOGIN, "welcome")).toMatchObject({
+        name: "welcome",
+        subject: "Hi {{ name }}",
+        text: "Hello {{ name }}",
+        html: "<p>Hello {{ name }}</p>",
+      });
+      const receiver = await admin(
+        "receiver",
+        "add",
+        LOGIN,
+        "supabase",
+        "--config",
+        JSON.stringify({ from: LOGIN }),
+      );
+      expect(receiver).toMatchObject({ kind: "supabase", secret: expect.stringMatching(/^whsec_/) });
+      expect(receiver.path).toBe(`/v1/webhooks/${receiver.id}`);
+      const endpoint = await admin(
+        "endpoint",
+        "add",
+        LOGIN,
+        "https://hooks.example.com/postern",
+        "--events",
+        "message.sent,message.bounced",
+      );
+      expect(endpoint).toMatchObject({ events: ["message.sent", "message.bounced"], disabled: false });
+      expect(await admin("endpoint", "events", endpoint.id as string)).toEqual({ events: [] });
+      const bad = await run(
+        process.execPath,
+        ["src/cli/admin.ts", "endpoint", "add", LOGIN, "https://x.example", "--events", "message.nope"],
+        { env },
+      ).catch((error: { code: number; stderr: string }) => error);
+      expect((bad as { code: number }).code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,7 +18,7 @@ export function webhookReceiver(base: string) {
       });
     },
     async requests(name: string): Promise<ReceivedHook[]> {
-      return (await fetch(`${base}/_requests/${name}`)).json();
+      return (await fetch(`${base}/_requests/${name}`)).json() as Promise<ReceivedHook[]>;
     },
     /** Polls until `name` has received at least `count` requests (or fails after `timeoutMs`). */
     async waitFor(name: string, count: number, timeoutMs = 15_000): Promise<ReceivedHook[]> {
