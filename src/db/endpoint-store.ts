@@ -9,6 +9,8 @@ import { eventOutbox, webhookEndpoints } from "./schema.ts";
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type OutboxRow = typeof eventOutbox.$inferSelect;
 
+const ROWS_PER_INSERT = 7;
+
 export class DbEndpointStore implements OutboxWriter, OutboxStore {
   readonly #db: Database;
 
@@ -91,20 +93,24 @@ export class DbEndpointStore implements OutboxWriter, OutboxStore {
     rows: { id: string; endpointId: string; type: EventType; payload: string }[],
     now: number,
   ): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#db.insert(eventOutbox).values(
-      rows.map((r) => ({
-        ...r,
-        state: "pending" as const,
-        attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        lastStatus: null,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    );
+    const values = rows.map((r) => ({
+      ...r,
+      state: "pending" as const,
+      attempts: 0,
+      nextAttemptAt: now,
+      leaseUntil: null,
+      lastStatus: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    // D1 binds at most 100 parameters per statement: 7 rows of 13 columns each, all in one batch.
+    const inserts = [];
+    for (let i = 0; i < values.length; i += ROWS_PER_INSERT) {
+      inserts.push(this.#db.insert(eventOutbox).values(values.slice(i, i + ROWS_PER_INSERT)));
+    }
+    const [first, ...rest] = inserts;
+    if (first) await this.#db.batch([first, ...rest]);
   }
 
   async claimDue(now: number, leaseMs: number, limit: number): Promise<DueEvent[]> {

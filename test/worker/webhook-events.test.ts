@@ -87,6 +87,19 @@ describe("delivery events to webhook endpoints", () => {
     ).toThrow();
   });
 
+  it("one message.sent per recipient, each its own event", async () => {
+    const a = await newAccount(["many@example.com"]);
+    const name = hookName("many");
+    await endpoint(a.login, name, ["message.sent"]);
+    const to = Array.from({ length: 9 }, (_, i) => `m${i}@example.net`);
+    const res = await submitJson(a.basic, { from: "many@example.com", to, subject: "s", text: "t" });
+    const { id } = await res.json<{ id: string }>();
+    await waitFor(a.basic, id, allFinal);
+    const hooks = await receiver.waitFor(name, 9);
+    expect(hooks.map((h) => parsed(h).data.recipient).sort()).toEqual([...to].sort());
+    expect(new Set(hooks.map((h) => h.headers["webhook-id"])).size).toBe(9);
+  });
+
   it("retries a failing endpoint on the schedule with the same webhook-id, until it answers 2xx", async () => {
     const a = await newAccount(["retry@example.com"]);
     const name = hookName("retry");

@@ -50,6 +50,11 @@ export interface RecipientOutcome {
   reply: string;
 }
 
+interface PendingEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}
+
 export class EventHub {
   readonly #deps: EventHubDeps;
   readonly #pending = new Set<Promise<void>>();
@@ -61,38 +66,46 @@ export class EventHub {
   /** message.accepted, and message.held for a held message. */
   async accepted(m: AcceptedMessage): Promise<void> {
     if (!m.accountId) return;
-    await this.emit(m.accountId, "message.accepted", {
-      message_id: m.id,
-      status: m.state,
-      from: m.mailFrom,
-      to: m.recipients,
-      size: m.bytes.byteLength,
-      header_message_id: m.headerMessageId,
-      sasl_username: m.saslUsername,
-    });
+    const events: PendingEvent[] = [
+      {
+        type: "message.accepted",
+        data: {
+          message_id: m.id,
+          status: m.state,
+          from: m.mailFrom,
+          to: m.recipients,
+          size: m.bytes.byteLength,
+          header_message_id: m.headerMessageId,
+          sasl_username: m.saslUsername,
+        },
+      },
+    ];
     if (m.state === "held") {
-      await this.emit(m.accountId, "message.held", {
-        message_id: m.id,
-        from: m.mailFrom,
-        to: m.recipients,
-        reason: m.stateReason,
+      events.push({
+        type: "message.held",
+        data: { message_id: m.id, from: m.mailFrom, to: m.recipients, reason: m.stateReason },
       });
     }
+    await this.#record(m.accountId, events);
   }
 
   /** message.sent / message.deferred / message.bounced, one per recipient outcome. */
   async delivered(m: DeliveredMessage, relay: string, outcomes: RecipientOutcome[]): Promise<void> {
     if (!m.accountId) return;
-    for (const o of outcomes) {
-      await this.emit(m.accountId, `message.${o.status}`, {
-        message_id: m.id,
-        from: m.mailFrom,
-        recipient: o.recipient,
-        status: o.status,
-        relay,
-        reply: o.reply,
-      });
-    }
+    await this.#record(
+      m.accountId,
+      outcomes.map((o) => ({
+        type: `message.${o.status}` as const,
+        data: {
+          message_id: m.id,
+          from: m.mailFrom,
+          recipient: o.recipient,
+          status: o.status,
+          relay,
+          reply: o.reply,
+        },
+      })),
+    );
   }
 
   /** auth.failed for a login that has an account. Runs in the background; settle() awaits it. */
@@ -123,20 +136,32 @@ export class EventHub {
     while (this.#pending.size) await Promise.all([...this.#pending]);
   }
 
-  async emit(accountId: string, type: EventType, data: Record<string, unknown>): Promise<void> {
+  emit(accountId: string, type: EventType, data: Record<string, unknown>): Promise<void> {
+    return this.#record(accountId, [{ type, data }]);
+  }
+
+  /** One outbox write and one wake-up for all the events of one report. */
+  async #record(accountId: string, events: PendingEvent[]): Promise<void> {
     const now = (this.#deps.now ?? Date.now)();
     try {
-      const endpoints = await this.#deps.store.endpointsFor(accountId, type);
-      if (endpoints.length === 0) return;
-      const payload = eventPayload(type, now, data);
-      await this.#deps.store.append(
-        endpoints.map((endpointId) => ({ id: `msg_${newQueueId(now)}`, endpointId, type, payload })),
-        now,
-      );
+      const endpointsOf = new Map<EventType, string[]>();
+      for (const { type } of events) {
+        if (!endpointsOf.has(type))
+          endpointsOf.set(type, await this.#deps.store.endpointsFor(accountId, type));
+      }
+      const rows = events.flatMap(({ type, data }) => {
+        const payload = eventPayload(type, now, data);
+        return endpointsOf
+          .get(type)!
+          .map((endpointId) => ({ id: `msg_${newQueueId(now)}`, endpointId, type, payload }));
+      });
+      if (rows.length === 0) return;
+      await this.#deps.store.append(rows, now);
       await this.#deps.wake();
     } catch (error) {
+      const types = [...new Set(events.map((e) => e.type))].join(", ");
       this.#deps.logger.warn(
-        `warning: ${type} event for account ${accountId} not recorded: ${(error as Error).message}`,
+        `warning: ${types} event for account ${accountId} not recorded: ${(error as Error).message}`,
       );
     }
   }
