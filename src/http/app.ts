@@ -14,6 +14,7 @@ import { adminWebhooks } from "./routes/admin-webhooks.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { policyRoutes } from "./routes/policy.ts";
 import { saslRoutes } from "./routes/sasl.ts";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import type { AppEnv, Services } from "./services.ts";
 
@@ -39,6 +40,7 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
   app.route("/v1/auth/sasl", saslRoutes);
   app.route("/v1/policy", policyRoutes);
   app.route("/v1/webhooks", webhookRoutes);
+  app.route("/v1/webhook-endpoints", webhookEndpointRoutes);
 
   app.use("/v1/admin/*", requireAdmin);
   app.route("/v1/admin/accounts", adminAccounts);

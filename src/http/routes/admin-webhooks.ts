@@ -4,15 +4,23 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { sealSecret } from "../../core/auth/secret-box.ts";
-import { EVENT_TYPES } from "../../core/webhooks/event-types.ts";
 import { newWebhookSecret, secretKey } from "../../core/webhooks/standard-webhooks.ts";
-import type { EndpointRow } from "../../db/endpoint-store.ts";
 import type { ReceiverRow } from "../../db/receiver-store.ts";
 import { receiverKinds } from "../../db/schema.ts";
+import {
+  createEndpoint,
+  endpointCreateFields,
+  endpointUpdate,
+  endpointView,
+  eventLogView,
+  missingSecretKey,
+  randomId,
+  updateEndpoint,
+} from "../endpoint-actions.ts";
 import { ProblemError } from "../problem.ts";
 import { receiverConfigs } from "../receiver-config.ts";
 import type { AppEnv, Services } from "../services.ts";
-import { endpointSecretContext, receiverSecretContext } from "../webhook-services.ts";
+import { receiverSecretContext } from "../webhook-services.ts";
 import { accountOf } from "./admin-templates.ts";
 import { parseJson } from "./parse-json.ts";
 
@@ -37,21 +45,7 @@ const receiverUpdate = z.strictObject({
   disabled: z.boolean().optional(),
 });
 
-const eventList = z.array(z.enum(EVENT_TYPES)).min(1);
-const endpointUrl = z.url({ protocol: /^https?$/ }).max(2000);
-const endpointCreate = z.strictObject({
-  account: z.string().min(1),
-  url: endpointUrl,
-  /** Omitted or null: every event type. */
-  events: eventList.nullable().optional(),
-});
-const endpointUpdate = z.strictObject({
-  url: endpointUrl.optional(),
-  events: eventList.nullable().optional(),
-  disabled: z.boolean().optional(),
-  /** Makes a new secret (shown once); the old one stops signing at once. */
-  rotate_secret: z.literal(true).optional(),
-});
+const endpointCreate = z.strictObject({ account: z.string().min(1), ...endpointCreateFields });
 
 export const adminWebhooks = new Hono<AppEnv>();
 
@@ -111,16 +105,7 @@ adminWebhooks.post("/endpoints", async (c) => {
   const services = c.get("services");
   const body = await parseJson(c.req.raw, endpointCreate);
   const account = await accountOf(services, body.account);
-  const id = `ep_${randomId()}`;
-  const secret = newWebhookSecret();
-  const row = await services.endpoints.create({
-    id,
-    accountId: account.id,
-    url: body.url,
-    secret: await seal(services, secret, endpointSecretContext(id)),
-    events: body.events ? body.events.join(" ") : null,
-  });
-  return c.json({ ...endpointView(row), secret }, 201);
+  return c.json(await createEndpoint(services, account.id, body), 201);
 });
 
 adminWebhooks.get("/endpoints/:id", async (c) => {
@@ -133,15 +118,7 @@ adminWebhooks.patch("/endpoints/:id", async (c) => {
   const services = c.get("services");
   const existing = await services.endpoints.get(c.req.param("id"));
   if (!existing) throw notFound("No such endpoint");
-  const body = await parseJson(c.req.raw, endpointUpdate);
-  const secret = body.rotate_secret ? newWebhookSecret() : null;
-  const row = await services.endpoints.update(existing.id, {
-    url: body.url,
-    disabled: body.disabled,
-    events: body.events === undefined ? undefined : body.events ? body.events.join(" ") : null,
-    secret: secret ? await seal(services, secret, endpointSecretContext(existing.id)) : undefined,
-  });
-  return c.json({ ...endpointView(row!), ...(secret ? { secret } : {}) });
+  return c.json(await updateEndpoint(services, existing, await parseJson(c.req.raw, endpointUpdate)));
 });
 
 adminWebhooks.delete("/endpoints/:id", async (c) => {
@@ -153,19 +130,7 @@ adminWebhooks.delete("/endpoints/:id", async (c) => {
 adminWebhooks.get("/endpoints/:id/events", async (c) => {
   const services = c.get("services");
   if (!(await services.endpoints.get(c.req.param("id")))) throw notFound("No such endpoint");
-  const rows = await services.endpoints.events(c.req.param("id"));
-  return c.json({
-    events: rows.map((r) => ({
-      id: r.id,
-      type: r.type,
-      state: r.state,
-      attempts: r.attempts,
-      next_attempt_at: r.nextAttemptAt,
-      last_status: r.lastStatus,
-      last_error: r.lastError,
-      created_at: r.createdAt,
-    })),
-  });
+  return c.json(eventLogView(await services.endpoints.events(c.req.param("id"))));
 });
 
 function checkConfig(kind: (typeof receiverKinds)[number], config: unknown): string {
@@ -184,14 +149,7 @@ function checkConfig(kind: (typeof receiverKinds)[number], config: unknown): str
 }
 
 async function seal(services: Services, secret: string, context: string): Promise<string> {
-  if (!services.secretKeys) {
-    throw new ProblemError({
-      slug: "secret-key-missing",
-      title: "No key for secrets",
-      status: 409,
-      detail: "webhook secrets need POSTERN_SECRET_KEY to be sealed at rest",
-    });
-  }
+  if (!services.secretKeys) throw missingSecretKey();
   return sealSecret(services.secretKeys, secret, context);
 }
 
@@ -206,24 +164,6 @@ function receiverView(row: ReceiverRow) {
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
-}
-
-function endpointView(row: EndpointRow) {
-  return {
-    id: row.id,
-    account_id: row.accountId,
-    url: row.url,
-    events: row.events ? row.events.split(" ") : null,
-    disabled: row.disabled,
-    disabled_reason: row.disabledReason,
-    created_at: row.createdAt,
-    updated_at: row.updatedAt,
-  };
-}
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function notFound(detail: string): ProblemError {
