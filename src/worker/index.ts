@@ -46,9 +46,8 @@ export default {
     if (batch.queue.endsWith("-dlq")) {
       // Delivery kept crashing for these; the rows stay queued and the sweeper retries them later.
       for (const message of batch.messages) {
-        console.error(
-          `postern/qmgr: warning: ${message.body.id}: delivery job dead-lettered; left for the sweeper`,
-        );
+        const what = message.body.events ? "event dispatch" : message.body.id;
+        console.error(`postern/qmgr: warning: ${what}: delivery job dead-lettered; left for the sweeper`);
         message.ack();
       }
       return;

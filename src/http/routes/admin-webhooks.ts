@@ -26,7 +26,8 @@ import { parseJson } from "./parse-json.ts";
 
 const secretInput = z
   .union([z.string(), z.array(z.string()).min(1).max(5)])
-  .transform((v) => (Array.isArray(v) ? v : [v]))
+  // Supabase's configuration lists rotating secrets as "v1,whsec_a|v1,whsec_b".
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split("|")).map((s) => s.trim()))
   .refine(
     (list) => list.every((s) => secretKey(s) !== null),
     "each secret must be whsec_<base64> (or v1,whsec_...)",
