@@ -8,7 +8,7 @@ import { type RawSettings, Settings } from "../core/config/settings.ts";
 import { consoleLogger } from "../core/console-logger.ts";
 import { openTable } from "../core/maps/open-table.ts";
 import type { Connect } from "../core/net/socket.ts";
-import { TIMESTAMP_TOLERANCE_SECONDS } from "../core/webhooks/standard-webhooks.ts";
+import { SEEN_ID_RETENTION_MS } from "../core/webhooks/standard-webhooks.ts";
 import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
@@ -103,7 +103,7 @@ async function assemble(
   const accounts = new DbAccountStore(db);
   const events = new EventPoller(async () => {
     // Webhook ids past the timestamp tolerance cannot be replayed any more (the Workers sweeper's job).
-    await services.receivers.forgetSeenBefore(Date.now() - 2 * TIMESTAMP_TOLERANCE_SECONDS * 1000);
+    await services.receivers.forgetSeenBefore(Date.now() - SEEN_ID_RETENTION_MS);
     return dispatchEvents({ ...services, logger: consoleLogger("postern/webhooks") });
   }, consoleLogger("postern/webhooks"));
   const services: Services = {

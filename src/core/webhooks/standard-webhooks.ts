@@ -9,6 +9,11 @@ import { base64ToBytes, bytesToBase64 } from "../encoding/base64.ts";
 
 /** The spec's recommended tolerance: a delivery older or newer than this is refused. */
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+/**
+ * How long a receiver remembers a webhook id. A timestamp may be up to the tolerance in the future
+ * when first seen and is still valid the tolerance after that: keep it longer than both.
+ */
+export const SEEN_ID_RETENTION_MS = 3 * TIMESTAMP_TOLERANCE_SECONDS * 1000;
 
 export type HeaderPrefix = "webhook" | "svix";
 
