@@ -1,8 +1,10 @@
 // Inbound webhooks on the Workers runtime, end to end: a request signed by the Standard Webhooks
 // reference library -> /v1/webhooks/{id} -> template -> the account's policy -> D1/R2/Queue ->
 // the real test smarthost.
+import { env } from "cloudflare:workers";
 import { Webhook as SvixWebhook } from "svix";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sweep } from "../../src/worker/index.ts";
 import { admin, newAccount, sink } from "./helpers.ts";
 import {
   accountId,
@@ -139,6 +141,16 @@ describe("Supabase Send Email Hook", () => {
     expect((await sendHook(receiver.path, payload, { secret, id })).status).toBe(200);
     expect((await sendHook(receiver.path, payload, { secret, id })).status).toBe(200);
     expect(await messageCount(account.id)).toBe(before + 1);
+    // The sweeper forgets ids once their timestamps are long past the tolerance (they are refused as stale).
+    const seen = () =>
+      env.DB.prepare("select count(*) as n from webhook_seen_ids where webhook_id = ?")
+        .bind(id)
+        .first<{ n: number }>();
+    expect((await seen())?.n).toBe(1);
+    await sweep(env, Date.now() + 10 * 60_000);
+    expect((await seen())?.n).toBe(1);
+    await sweep(env, Date.now() + 16 * 60_000);
+    expect((await seen())?.n).toBe(0);
   });
 
   it("rotated secrets: a header with several signatures, one made with the current secret", async () => {
