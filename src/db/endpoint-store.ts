@@ -218,6 +218,13 @@ export class DbEndpointStore implements OutboxWriter, OutboxStore {
     ]);
   }
 
+  /** Drops delivered and given-up events older than `before` (the outbox is not an archive). */
+  async pruneFinished(before: number): Promise<void> {
+    await this.#db
+      .delete(eventOutbox)
+      .where(and(inArray(eventOutbox.state, ["delivered", "failed"]), lt(eventOutbox.updatedAt, before)));
+  }
+
   async earliestDue(): Promise<number | null> {
     const row = await this.#db
       .select({

@@ -1,7 +1,7 @@
 // One run of the event dispatcher over the app's services: what the Workers queue consumer, the
 // cron sweeper and the Node poller do when woken.
 import { openSecret } from "../core/auth/secret-box.ts";
-import { dispatchDue } from "../core/webhooks/dispatch.ts";
+import { DISPATCH_BATCH, dispatchDue } from "../core/webhooks/dispatch.ts";
 import type { Services } from "./services.ts";
 import { endpointSecretContext, requireKeys } from "./webhook-services.ts";
 
@@ -20,6 +20,6 @@ export async function dispatchEvents(
     now: options.now,
   };
   // A full batch may mean more is due: go on until a batch comes back short.
-  while ((await dispatchDue(deps)) === 50) {}
+  while ((await dispatchDue(deps)) === DISPATCH_BATCH) {}
   return services.endpoints.earliestDue();
 }

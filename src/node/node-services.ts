@@ -8,6 +8,7 @@ import { type RawSettings, Settings } from "../core/config/settings.ts";
 import { consoleLogger } from "../core/console-logger.ts";
 import { openTable } from "../core/maps/open-table.ts";
 import type { Connect } from "../core/net/socket.ts";
+import { FINISHED_EVENT_RETENTION_MS } from "../core/webhooks/event-types.ts";
 import { SEEN_ID_RETENTION_MS } from "../core/webhooks/standard-webhooks.ts";
 import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
@@ -101,9 +102,16 @@ async function assemble(
     logger: consoleLogger("postern/qmgr"),
   });
   const accounts = new DbAccountStore(db);
+  let lastPrune = 0;
   const events = new EventPoller(async () => {
-    // Webhook ids past the timestamp tolerance cannot be replayed any more (the Workers sweeper's job).
-    await services.receivers.forgetSeenBefore(Date.now() - SEEN_ID_RETENTION_MS);
+    // The Workers sweeper's housekeeping, once a minute: webhook ids past the timestamp tolerance
+    // (no longer replayable) and old finished events.
+    const now = Date.now();
+    if (now - lastPrune > 60_000) {
+      lastPrune = now;
+      await services.receivers.forgetSeenBefore(now - SEEN_ID_RETENTION_MS);
+      await services.endpoints.pruneFinished(now - FINISHED_EVENT_RETENTION_MS);
+    }
     return dispatchEvents({ ...services, logger: consoleLogger("postern/webhooks") });
   }, consoleLogger("postern/webhooks"));
   const services: Services = {

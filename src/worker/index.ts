@@ -1,6 +1,7 @@
 // The Workers entry: the HTTP API, the RPC entrypoint (PosternService), the delivery queue
 // consumer and the sweeper.
 
+import { FINISHED_EVENT_RETENTION_MS } from "../core/webhooks/event-types.ts";
 import { SEEN_ID_RETENTION_MS } from "../core/webhooks/standard-webhooks.ts";
 import { createApp } from "../http/app.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
@@ -29,6 +30,7 @@ export async function runEvents(env: Env, options: { now?: () => number } = {}):
 export async function sweep(env: Env, now = Date.now()): Promise<string[]> {
   const services = workerServices(env, "postern/sweeper");
   await services.receivers.forgetSeenBefore(now - SEEN_ID_RETENTION_MS);
+  await services.endpoints.pruneFinished(now - FINISHED_EVENT_RETENTION_MS);
   const overdue = await services.messages.overdue(now, SWEEP_GRACE_MS, 500);
   if (overdue.length) {
     await services.queue.enqueue(overdue);

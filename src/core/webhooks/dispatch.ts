@@ -37,15 +37,18 @@ export interface DispatchDeps {
   fetch: typeof fetch;
   logger: Logger;
   now?: () => number;
-  /** Per request. */
+  /** Per request; at most the default, which the lease is sized for. */
   timeoutMs?: number;
 }
 
-export const EVENT_LEASE_MS = 2 * 60_000;
 const DEFAULT_TIMEOUT_MS = 15_000;
+/** Rows claimed at once; they are sent one after the other. */
+export const DISPATCH_BATCH = 20;
+/** The lease outlasts a batch of endpoints that all time out, so no row is sent twice at once. */
+export const EVENT_LEASE_MS = DISPATCH_BATCH * DEFAULT_TIMEOUT_MS + 60_000;
 
 /** Sends what is due (up to `limit` rows); returns how many rows were tried. */
-export async function dispatchDue(deps: DispatchDeps, limit = 50): Promise<number> {
+export async function dispatchDue(deps: DispatchDeps, limit = DISPATCH_BATCH): Promise<number> {
   const now = deps.now ?? Date.now;
   const due = await deps.store.claimDue(now(), EVENT_LEASE_MS, limit);
   const gone = new Set<string>();
@@ -95,7 +98,7 @@ async function send(event: DueEvent, deps: DispatchDeps): Promise<{ status: numb
         "webhook-signature": await signWebhook(secret, event.id, timestamp, event.payload),
       },
       body: event.payload,
-      signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      signal: AbortSignal.timeout(Math.min(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)),
     });
     await response.body?.cancel().catch(() => {});
     return { status: response.status, error: `HTTP ${response.status}` };

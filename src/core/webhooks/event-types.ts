@@ -29,6 +29,9 @@ export const RETRY_SCHEDULE_MS = [
   10 * 3600_000,
 ] as const;
 
+/** Delivered and given-up events stay visible (endpoint events) this long, then are pruned. */
+export const FINISHED_EVENT_RETENTION_MS = 7 * 24 * 3600_000;
+
 /** The wait before the next attempt after `attempts` failed ones; null when the schedule is spent. */
 export function retryDelay(attempts: number): number | null {
   return RETRY_SCHEDULE_MS[attempts] ?? null;
