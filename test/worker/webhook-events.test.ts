@@ -175,6 +175,31 @@ describe("delivery events to webhook endpoints", () => {
     expect(hook!.body).not.toContain("wrong-password-here");
   });
 
+  it("message.deferred for a 451, with the smarthost's reply", async () => {
+    const a = await newAccount(["defer-ev@example.com"]);
+    const name = hookName("defer");
+    await endpoint(a.login, name, ["message.deferred"]);
+    const res = await submitJson(a.basic, {
+      from: "defer-ev@example.com",
+      to: ["defer451-ev@example.net"],
+      subject: "s",
+      text: "t",
+    });
+    const { id } = await res.json<{ id: string }>();
+    const [hook] = await receiver.waitFor(name, 1);
+    expect(parsed(hook!)).toMatchObject({
+      type: "message.deferred",
+      data: {
+        message_id: id,
+        recipient: "defer451-ev@example.net",
+        status: "deferred",
+        reply: expect.stringContaining("451 4.3.0"),
+      },
+    });
+    // postsuper -d: stop the retries.
+    expect((await admin("DELETE", `/queue/${id}`)).status).toBe(204);
+  });
+
   it("message.held for a HOLD, message.bounced for a 550", async () => {
     const held = await newAccount(["held-ev@example.com"]);
     await admin("PUT", `/maps/sasl_access/${encodeURIComponent(held.login)}`, { value: "HOLD review" });
