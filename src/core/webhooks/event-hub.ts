@@ -64,29 +64,18 @@ export class EventHub {
   }
 
   /** message.accepted, and message.held for a held message. */
-  async accepted(m: AcceptedMessage): Promise<void> {
-    if (!m.accountId) return;
-    const events: PendingEvent[] = [
-      {
-        type: "message.accepted",
-        data: {
-          message_id: m.id,
-          status: m.state,
-          from: m.mailFrom,
-          to: m.recipients,
-          size: m.bytes.byteLength,
-          header_message_id: m.headerMessageId,
-          sasl_username: m.saslUsername,
-        },
-      },
-    ];
-    if (m.state === "held") {
-      events.push({
-        type: "message.held",
-        data: { message_id: m.id, from: m.mailFrom, to: m.recipients, reason: m.stateReason },
-      });
+  accepted(m: AcceptedMessage): Promise<void> {
+    return this.acceptedMany([m]);
+  }
+
+  /** The same for a batch: one lookup, one outbox write and one wake-up per account. */
+  async acceptedMany(messages: readonly AcceptedMessage[]): Promise<void> {
+    const byAccount = new Map<string, PendingEvent[]>();
+    for (const m of messages) {
+      if (!m.accountId) continue;
+      byAccount.set(m.accountId, [...(byAccount.get(m.accountId) ?? []), ...acceptedEvents(m)]);
     }
-    await this.#record(m.accountId, events);
+    for (const [accountId, events] of byAccount) await this.#record(accountId, events);
   }
 
   /** message.sent / message.deferred / message.bounced, one per recipient outcome. */
@@ -173,4 +162,28 @@ export class EventHub {
     this.#pending.add(tracked);
     void tracked.finally(() => this.#pending.delete(tracked));
   }
+}
+
+function acceptedEvents(m: AcceptedMessage): PendingEvent[] {
+  const events: PendingEvent[] = [
+    {
+      type: "message.accepted",
+      data: {
+        message_id: m.id,
+        status: m.state,
+        from: m.mailFrom,
+        to: m.recipients,
+        size: m.bytes.byteLength,
+        header_message_id: m.headerMessageId,
+        sasl_username: m.saslUsername,
+      },
+    },
+  ];
+  if (m.state === "held") {
+    events.push({
+      type: "message.held",
+      data: { message_id: m.id, from: m.mailFrom, to: m.recipients, reason: m.stateReason },
+    });
+  }
+  return events;
 }

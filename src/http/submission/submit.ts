@@ -53,7 +53,7 @@ export async function submitMessages(
     completion,
   );
   for (const record of records) logAccepted(ctx, record);
-  for (const record of records) await services.events.accepted(record);
+  await services.events.acceptedMany(records);
   return { answer, stored: completion !== null };
 }
 
