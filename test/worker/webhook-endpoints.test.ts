@@ -66,3 +66,18 @@ describe("/v1/webhook-endpoints (self-service)", () => {
     expect((await as(a.basic.replace(/.$/, "A"), "GET", "")).status).toBe(401);
   });
 });
+
+describe("the webhook routes in /openapi.json", () => {
+  it("are described from their route definitions", async () => {
+    const doc = await (await call("/openapi.json")).json<{
+      paths: Record<string, Record<string, { operationId: string }>>;
+    }>();
+    expect(doc.paths["/v1/webhooks/{id}"]?.post?.operationId).toBe("receiveWebhook");
+    expect(doc.paths["/v1/webhook-endpoints"]?.post?.operationId).toBe("createWebhookEndpoint");
+    expect(doc.paths["/v1/webhook-endpoints/{id}/events"]?.get?.operationId).toBe(
+      "listWebhookEndpointEvents",
+    );
+    expect(doc.paths["/v1/admin/webhooks/receivers"]?.post?.operationId).toBe("createWebhookReceiver");
+    expect(doc.paths["/v1/admin/accounts/{login}/templates/{name}"]?.put?.operationId).toBe("putTemplate");
+  });
+});

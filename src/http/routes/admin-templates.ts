@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { checkTemplate, renderTemplate } from "../../core/webhooks/template.ts";
+import { describeAdmin } from "../openapi/describe.ts";
 import { ProblemError } from "../problem.ts";
 import type { AppEnv, Services } from "../services.ts";
 import { parseJson } from "./parse-json.ts";
@@ -14,14 +15,23 @@ export const templateBody = z.object({
 const nameRule = /^[A-Za-z0-9_.-]{1,100}$/;
 const renderBody = z.object({ variables: z.record(z.string(), z.string()) });
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = {
+  list: describeAdmin("listTemplates", "An account's message templates"),
+  get: describeAdmin("getTemplate", "One template"),
+  put: describeAdmin("putTemplate", "Create or replace a template", templateBody),
+  remove: describeAdmin("deleteTemplate", "Delete a template", undefined, 204),
+  render: describeAdmin("renderTemplate", "Preview a template with variables (nothing is sent)", renderBody),
+};
+
 export const adminTemplates = new Hono<AppEnv>();
 
-adminTemplates.get("/", async (c) => {
+adminTemplates.get("/", doc.list, async (c) => {
   const account = await accountOf(c.get("services"), c.req.param("login"));
   return c.json({ templates: (await c.get("services").templates.list(account.id)).map(view) });
 });
 
-adminTemplates.get("/:name", async (c) => {
+adminTemplates.get("/:name", doc.get, async (c) => {
   const services = c.get("services");
   const account = await accountOf(services, c.req.param("login"));
   const row = await services.templates.get(account.id, c.req.param("name"));
@@ -29,7 +39,7 @@ adminTemplates.get("/:name", async (c) => {
   return c.json(view(row));
 });
 
-adminTemplates.put("/:name", async (c) => {
+adminTemplates.put("/:name", doc.put, async (c) => {
   const services = c.get("services");
   const account = await accountOf(services, c.req.param("login"));
   const name = c.req.param("name");
@@ -41,7 +51,7 @@ adminTemplates.put("/:name", async (c) => {
   return c.json(view(await services.templates.put(account.id, name, parts)));
 });
 
-adminTemplates.delete("/:name", async (c) => {
+adminTemplates.delete("/:name", doc.remove, async (c) => {
   const services = c.get("services");
   const account = await accountOf(services, c.req.param("login"));
   if (!(await services.templates.delete(account.id, c.req.param("name")))) throw notFound("No such template");
@@ -49,7 +59,7 @@ adminTemplates.delete("/:name", async (c) => {
 });
 
 /** A preview: the template rendered with the given variables (nothing is sent). */
-adminTemplates.post("/:name/render", async (c) => {
+adminTemplates.post("/:name/render", doc.render, async (c) => {
   const services = c.get("services");
   const account = await accountOf(services, c.req.param("login"));
   const row = await services.templates.get(account.id, c.req.param("name"));

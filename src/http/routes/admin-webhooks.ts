@@ -17,6 +17,7 @@ import {
   randomId,
   updateEndpoint,
 } from "../endpoint-actions.ts";
+import { describeAdmin } from "../openapi/describe.ts";
 import { ProblemError } from "../problem.ts";
 import { receiverConfigs } from "../receiver-config.ts";
 import type { AppEnv, Services } from "../services.ts";
@@ -48,13 +49,46 @@ const receiverUpdate = z.strictObject({
 
 const endpointCreate = z.strictObject({ account: z.string().min(1), ...endpointCreateFields });
 
+/** OpenAPI descriptions (GET /openapi.json). */
+const doc = {
+  listReceivers: describeAdmin("listWebhookReceivers", "Inbound webhook receivers"),
+  createReceiver: describeAdmin(
+    "createWebhookReceiver",
+    "Make a receiver (a secret made here is shown once)",
+    receiverCreate,
+    201,
+  ),
+  getReceiver: describeAdmin("getWebhookReceiver", "One receiver"),
+  updateReceiver: describeAdmin(
+    "updateWebhookReceiver",
+    "Replace secrets or config, disable or enable",
+    receiverUpdate,
+  ),
+  deleteReceiver: describeAdmin("deleteWebhookReceiver", "Delete a receiver", undefined, 204),
+  listEndpoints: describeAdmin("adminListWebhookEndpoints", "Event endpoints (?account= filters)"),
+  createEndpoint: describeAdmin(
+    "adminCreateWebhookEndpoint",
+    "Register an event endpoint for an account (secret shown once)",
+    endpointCreate,
+    201,
+  ),
+  getEndpoint: describeAdmin("adminGetWebhookEndpoint", "One event endpoint"),
+  updateEndpoint: describeAdmin(
+    "adminUpdateWebhookEndpoint",
+    "Change, disable, enable or rotate an endpoint",
+    endpointUpdate,
+  ),
+  deleteEndpoint: describeAdmin("adminDeleteWebhookEndpoint", "Delete an event endpoint", undefined, 204),
+  endpointEvents: describeAdmin("adminListWebhookEndpointEvents", "An endpoint's newest events"),
+};
+
 export const adminWebhooks = new Hono<AppEnv>();
 
-adminWebhooks.get("/receivers", async (c) => {
+adminWebhooks.get("/receivers", doc.listReceivers, async (c) => {
   return c.json({ receivers: (await c.get("services").receivers.list()).map(receiverView) });
 });
 
-adminWebhooks.post("/receivers", async (c) => {
+adminWebhooks.post("/receivers", doc.createReceiver, async (c) => {
   const services = c.get("services");
   const body = await parseJson(c.req.raw, receiverCreate);
   const account = await accountOf(services, body.account);
@@ -72,13 +106,13 @@ adminWebhooks.post("/receivers", async (c) => {
   return c.json({ ...receiverView(row), ...(generated ? { secret: generated } : {}) }, 201);
 });
 
-adminWebhooks.get("/receivers/:id", async (c) => {
+adminWebhooks.get("/receivers/:id", doc.getReceiver, async (c) => {
   const row = await c.get("services").receivers.get(c.req.param("id"));
   if (!row) throw notFound("No such receiver");
   return c.json(receiverView(row));
 });
 
-adminWebhooks.patch("/receivers/:id", async (c) => {
+adminWebhooks.patch("/receivers/:id", doc.updateReceiver, async (c) => {
   const services = c.get("services");
   const existing = await services.receivers.get(c.req.param("id"));
   if (!existing) throw notFound("No such receiver");
@@ -90,45 +124,45 @@ adminWebhooks.patch("/receivers/:id", async (c) => {
   return c.json(receiverView((await services.receivers.update(existing.id, change))!));
 });
 
-adminWebhooks.delete("/receivers/:id", async (c) => {
+adminWebhooks.delete("/receivers/:id", doc.deleteReceiver, async (c) => {
   if (!(await c.get("services").receivers.delete(c.req.param("id")))) throw notFound("No such receiver");
   return c.body(null, 204);
 });
 
-adminWebhooks.get("/endpoints", async (c) => {
+adminWebhooks.get("/endpoints", doc.listEndpoints, async (c) => {
   const services = c.get("services");
   const login = c.req.query("account");
   const account = login ? await accountOf(services, login) : null;
   return c.json({ endpoints: (await services.endpoints.list(account?.id)).map(endpointView) });
 });
 
-adminWebhooks.post("/endpoints", async (c) => {
+adminWebhooks.post("/endpoints", doc.createEndpoint, async (c) => {
   const services = c.get("services");
   const body = await parseJson(c.req.raw, endpointCreate);
   const account = await accountOf(services, body.account);
   return c.json(await createEndpoint(services, account.id, body), 201);
 });
 
-adminWebhooks.get("/endpoints/:id", async (c) => {
+adminWebhooks.get("/endpoints/:id", doc.getEndpoint, async (c) => {
   const row = await c.get("services").endpoints.get(c.req.param("id"));
   if (!row) throw notFound("No such endpoint");
   return c.json(endpointView(row));
 });
 
-adminWebhooks.patch("/endpoints/:id", async (c) => {
+adminWebhooks.patch("/endpoints/:id", doc.updateEndpoint, async (c) => {
   const services = c.get("services");
   const existing = await services.endpoints.get(c.req.param("id"));
   if (!existing) throw notFound("No such endpoint");
   return c.json(await updateEndpoint(services, existing, await parseJson(c.req.raw, endpointUpdate)));
 });
 
-adminWebhooks.delete("/endpoints/:id", async (c) => {
+adminWebhooks.delete("/endpoints/:id", doc.deleteEndpoint, async (c) => {
   if (!(await c.get("services").endpoints.delete(c.req.param("id")))) throw notFound("No such endpoint");
   return c.body(null, 204);
 });
 
 /** The endpoint's newest events: what was delivered, what waits for a retry, what was given up. */
-adminWebhooks.get("/endpoints/:id/events", async (c) => {
+adminWebhooks.get("/endpoints/:id/events", doc.endpointEvents, async (c) => {
   const services = c.get("services");
   if (!(await services.endpoints.get(c.req.param("id")))) throw notFound("No such endpoint");
   return c.json(eventLogView(await services.endpoints.events(c.req.param("id"))));

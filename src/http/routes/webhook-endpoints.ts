@@ -19,8 +19,11 @@ import { ProblemError } from "../problem.ts";
 import type { AppEnv } from "../services.ts";
 import { isConfidential } from "../transport.ts";
 import { parseJson } from "./parse-json.ts";
+import { describeEndpointRoutes } from "./webhooks-openapi.ts";
 
 export const endpointCreateBody = z.strictObject(endpointCreateFields);
+
+const doc = describeEndpointRoutes(endpointCreateBody, endpointUpdate);
 
 export const webhookEndpointRoutes = new Hono<AppEnv>();
 
@@ -61,25 +64,25 @@ function checkUrl(url: string | undefined): void {
   }
 }
 
-webhookEndpointRoutes.get("/", async (c) => {
+webhookEndpointRoutes.get("/", doc.list, async (c) => {
   const { accountId, headers } = await caller(c);
   const rows = await c.get("services").endpoints.list(accountId);
   return c.json({ endpoints: rows.map(endpointView) }, 200, headers);
 });
 
-webhookEndpointRoutes.post("/", async (c) => {
+webhookEndpointRoutes.post("/", doc.create, async (c) => {
   const { accountId, headers } = await caller(c);
   const body = await parseJson(c.req.raw, endpointCreateBody);
   checkUrl(body.url);
   return c.json(await createEndpoint(c.get("services"), accountId, body), 201, headers);
 });
 
-webhookEndpointRoutes.get("/:id", async (c) => {
+webhookEndpointRoutes.get("/:id", doc.get, async (c) => {
   const { accountId, headers } = await caller(c);
   return c.json(endpointView(await ownEndpoint(c, c.req.param("id"), accountId)), 200, headers);
 });
 
-webhookEndpointRoutes.patch("/:id", async (c) => {
+webhookEndpointRoutes.patch("/:id", doc.update, async (c) => {
   const { accountId, headers } = await caller(c);
   const existing = await ownEndpoint(c, c.req.param("id"), accountId);
   const body = await parseJson(c.req.raw, endpointUpdate);
@@ -87,14 +90,14 @@ webhookEndpointRoutes.patch("/:id", async (c) => {
   return c.json(await updateEndpoint(c.get("services"), existing, body), 200, headers);
 });
 
-webhookEndpointRoutes.delete("/:id", async (c) => {
+webhookEndpointRoutes.delete("/:id", doc.remove, async (c) => {
   const { accountId, headers } = await caller(c);
   const existing = await ownEndpoint(c, c.req.param("id"), accountId);
   await c.get("services").endpoints.delete(existing.id);
   return c.body(null, 204, headers);
 });
 
-webhookEndpointRoutes.get("/:id/events", async (c) => {
+webhookEndpointRoutes.get("/:id/events", doc.events, async (c) => {
   const { accountId, headers } = await caller(c);
   const existing = await ownEndpoint(c, c.req.param("id"), accountId);
   return c.json(eventLogView(await c.get("services").endpoints.events(existing.id)), 200, headers);

@@ -26,12 +26,13 @@ import {
   type WebhookSubmission,
 } from "../submit-as-account.ts";
 import { receiverSecretContext, requireKeys } from "../webhook-services.ts";
+import { describeReceiver } from "./webhooks-openapi.ts";
 
 type Account = { id: string; login: string };
 
 export const webhookRoutes = new Hono<AppEnv>();
 
-webhookRoutes.post("/:id", async (c) => {
+webhookRoutes.post("/:id", describeReceiver, async (c) => {
   const services = c.get("services");
   const settings = c.get("requestSettings");
   const client = c.get("client");
