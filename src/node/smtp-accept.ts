@@ -60,7 +60,7 @@ export function smtpAcceptPort(
               state,
               stateReason: final.discard ?? final.hold,
             },
-            { store, bodies: services.bodies, queue: services.queue, logger },
+            { store, bodies: services.bodies, queue: services.queue, logger, events: services.events },
           );
         } catch (error) {
           await body?.abort();

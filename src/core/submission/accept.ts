@@ -63,7 +63,7 @@ export interface AcceptDeps {
   logger: Logger;
   now?: () => number;
   /** Delivery events (message.accepted, message.held) for the account's webhook endpoints. */
-  events?: { accepted(record: AcceptRecord): Promise<void> } | undefined;
+  events?: { accepted(record: StoredRecord): Promise<void> } | undefined;
 }
 
 export class AcceptError extends Error {

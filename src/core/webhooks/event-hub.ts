@@ -32,7 +32,7 @@ export interface AcceptedMessage {
   saslUsername: string | null;
   mailFrom: string;
   recipients: string[];
-  bytes: Uint8Array;
+  size: number;
   headerMessageId: string | null;
   state: "queued" | "held" | "discarded";
   stateReason: string | null;
@@ -173,7 +173,7 @@ function acceptedEvents(m: AcceptedMessage): PendingEvent[] {
         status: m.state,
         from: m.mailFrom,
         to: m.recipients,
-        size: m.bytes.byteLength,
+        size: m.size,
         header_message_id: m.headerMessageId,
         sasl_username: m.saslUsername,
       },

@@ -53,7 +53,7 @@ export async function submitMessages(
     completion,
   );
   for (const record of records) logAccepted(ctx, record);
-  await services.events.acceptedMany(records);
+  await services.events.acceptedMany(records.map(({ bytes, ...r }) => ({ ...r, size: bytes.byteLength })));
   return { answer, stored: completion !== null };
 }
 
