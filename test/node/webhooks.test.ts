@@ -1,9 +1,11 @@
 // Webhooks on the Node runtime (SQLite, the local event poller): a Supabase hook signed by the
 // reference library becomes a delivered mail, and delivery events reach a real HTTP receiver,
 // with one retry after a 500 made by the poller on the Standard Webhooks schedule (5 s).
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNodeServer, startNodeServer } from "../../src/node/node-server.ts";
@@ -12,6 +14,7 @@ import { type RunningSmarthost, startSmarthost } from "../smarthost/spawn.ts";
 import { webhookReceiver } from "../webhook-receiver/client.ts";
 import { startWebhookReceiver } from "../webhook-receiver/server.ts";
 
+const run = promisify(execFile);
 const ADMIN_TOKEN = "node-admin-token-webhooks-0123";
 const SECRET_KEY = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
 const scratch = mkdtempSync(path.join(tmpdir(), "postern-webhooks-"));
@@ -47,6 +50,7 @@ beforeAll(async () => {
       minimal_backoff_time: "1s",
       maximal_backoff_time: "1s",
     },
+    smtp: { port: null, tlsPort: 0, parameters: { smtpd_sasl_auth_enable: "yes" } },
   });
   await admin("POST", "/accounts", { login: "app@example.com", password: "app-password-123" });
   await admin("PUT", `/maps/sender_login/${encodeURIComponent("auth@node.example")}`, {
@@ -115,5 +119,31 @@ describe("webhooks on the Node runtime", () => {
       );
     }
     expect(await sink.messages("reset@example.net")).toHaveLength(1);
+  }, 60_000);
+
+  it("a message submitted over SMTP (swaks, implicit TLS) reports message.accepted too", async () => {
+    await admin("POST", "/webhooks/endpoints", {
+      account: "app@example.com",
+      url: receiver.url("node-smtp"),
+      events: ["message.accepted"],
+    });
+    // biome-ignore format: option/value pairs read better side by side
+    const { stdout } = await run("swaks", [
+      "--server", "127.0.0.1", "--port", String(server.smtp!.tlsPort), "--tls-on-connect",
+      "--auth", "PLAIN", "--auth-user", "app@example.com", "--auth-password", "app-password-123",
+      "--from", "auth@node.example", "--to", "smtp-rcpt@example.net", "--timeout", "10",
+    ]);
+    const id = /<~ {1,2}250 2\.0\.0 Ok: queued as (\S+)/.exec(stdout)?.[1];
+    expect(id).toBeDefined();
+    const [hook] = await receiver.waitFor("node-smtp", 1, 30_000);
+    expect(JSON.parse(hook!.body)).toMatchObject({
+      type: "message.accepted",
+      data: {
+        message_id: id,
+        from: "auth@node.example",
+        to: ["smtp-rcpt@example.net"],
+        sasl_username: "app@example.com",
+      },
+    });
   }, 60_000);
 });
