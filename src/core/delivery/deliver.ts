@@ -34,8 +34,6 @@ export interface QueuedMessage {
   attempts: number;
   nextAttemptAt: number | null;
   createdAt: number;
-  /** The submitting account, whose webhook endpoints hear of the outcome. */
-  accountId?: string | null;
 }
 
 export interface PendingRecipient {
@@ -322,7 +320,7 @@ async function finish(c: Claimed, raw: Outcome[], run: Run): Promise<void> {
     );
   }
   if (deferred) await deps.queue.enqueue([c.message.id], delay);
-  await deps.events?.delivered(c.message, relay, outcomes);
+  await deps.events?.delivered(c.message, c.relay, outcomes);
 }
 
 async function notifySender(c: Claimed, bounced: Outcome[], now: number, deps: DeliveryDeps) {
