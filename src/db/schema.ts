@@ -258,3 +258,37 @@ export const eventOutbox = sqliteTable(
   },
   (t) => [index("event_outbox_due").on(t.state, t.nextAttemptAt), uniqueIndex("event_outbox_id").on(t.id)],
 );
+
+/**
+ * OAuth 2.0 credentials for XOAUTH2 / OAUTHBEARER smarthosts (Microsoft 365, Gmail). A password
+ * map entry `user:oauth2:<name>` points here. Secrets are sealed (AES-GCM, bound to the row) and
+ * never listed; the access token is cached until it expires, a rotated refresh token replaces the old.
+ */
+export const relayOAuth2 = sqliteTable("relay_oauth2", {
+  name: text("name").primaryKey(),
+  tokenEndpoint: text("token_endpoint").notNull(),
+  clientId: text("client_id").notNull(),
+  clientSecret: text("client_secret"),
+  refreshToken: text("refresh_token").notNull(),
+  scope: text("scope"),
+  accessToken: text("access_token"),
+  accessTokenExpiresAt: integer("access_token_expires_at"),
+  /** Bumped by every change an admin makes: a refresh that raced with it does not overwrite it. */
+  version: integer("version").notNull().default(1),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * smtp_sasl_auth_cache_name: (server, username, credential) triples a smarthost refused with a 5xx,
+ * so they are not tried again until the credential changes or the entry expires. The key is a
+ * hash that includes the credential; the credential itself is not stored.
+ */
+export const saslAuthCache = sqliteTable("sasl_auth_cache", {
+  key: text("key").primaryKey(),
+  server: text("server").notNull(),
+  username: text("username").notNull(),
+  reply: text("reply").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});

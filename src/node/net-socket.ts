@@ -1,6 +1,7 @@
 // The core's Socket over node:net / node:tls, for everything Postern's Node runtime speaks: SMTP
 // relay, the SMTP listener, the Dovecot auth socket. Reads are pulled (the stream stays paused
 // between read() calls), so a slow consumer applies backpressure to the peer instead of buffering.
+import { readFile } from "node:fs/promises";
 import net from "node:net";
 import tls from "node:tls";
 import { ConnectError, type ConnectOptions, type Socket } from "../core/net/socket.ts";
@@ -34,12 +35,14 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EAI_AGAIN: "Host or domain name not found (temporary failure)",
 };
 
-type ClientTls = Pick<NodeConnectOptions, "ca" | "servername"> & { host: string };
+type ClientTls = Pick<NodeConnectOptions, "ca" | "servername" | "verify"> & { host: string };
 
 export async function connectNode(options: NodeConnectOptions): Promise<Socket> {
   const { host, port, path } = options;
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-  const tlsOptions: ClientTls = { host, ca: options.ca, servername: options.servername };
+  // smtp_tls_CAfile: read at each connect, so a replaced file takes effect without a restart.
+  const ca = options.ca ?? (options.caFile ? await readCaFile(options.caFile) : undefined);
+  const tlsOptions: ClientTls = { host, ca, servername: options.servername, verify: options.verify };
   // Implicit TLS goes over a TCP socket of our own, so it gets noDelay like the others.
   const raw = path === undefined ? net.connect({ host, port, noDelay: true }) : net.connect({ path });
   let socket: net.Socket = raw;
@@ -58,6 +61,14 @@ export async function connectNode(options: NodeConnectOptions): Promise<Socket> 
   }
   const upgrade = options.tls === "starttls" ? clientUpgrade(tlsOptions) : null;
   return new NodeSocket(socket, options.tls === "on", upgrade);
+}
+
+async function readCaFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new ConnectError(`cannot read smtp_tls_CAfile ${file}: ${describe(error)}`, "ERR_CONFIG");
+  }
 }
 
 /** Resolves on `event`, rejects on an error or at the deadline (as ETIMEDOUT). */
@@ -98,10 +109,15 @@ export function acceptedNodeSocket(
 /** Turns the plaintext socket into a TLS one, resolving once the handshake is done. */
 type Upgrade = (raw: net.Socket) => Promise<tls.TLSSocket>;
 
-function clientTlsOptions({ host, ca, servername }: ClientTls): tls.ConnectionOptions {
+function clientTlsOptions({ host, ca, servername, verify }: ClientTls): tls.ConnectionOptions {
   // Node checks the certificate against servername, else host; SNI must not carry an IP address.
   const name = servername ?? (net.isIP(host) ? undefined : host);
-  return { ...(ca === undefined ? {} : { ca }), ...(name === undefined ? {} : { servername: name }) };
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(name === undefined ? {} : { servername: name }),
+    // Postfix's may/encrypt: encryption without authentication of the peer, any certificate.
+    ...(verify === false ? { rejectUnauthorized: false } : {}),
+  };
 }
 
 function clientUpgrade(options: ClientTls): Upgrade {

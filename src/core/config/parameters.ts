@@ -170,17 +170,44 @@ export const PARAMETERS = {
     postfix: "$smtp_sasl_security_options",
     meaning: "Client SASL policy once TLS is up: PLAIN/LOGIN allowed inside TLS.",
   },
+  smtp_sasl_tls_verified_security_options: {
+    default: "$smtp_sasl_tls_security_options",
+    meaning: "Client SASL policy when TLS is up with a verified certificate (levels verify and secure).",
+  },
+  smtp_sasl_mechanism_filter: {
+    default: "",
+    meaning:
+      "Which server-offered mechanisms the client may pick: names, !name, static:all / static:rest (e.g. `!cram-md5, static:all`). Empty: all.",
+  },
   smtp_sasl_auth_soft_bounce: {
     default: "yes",
     meaning: "A 535 from the smarthost defers instead of bouncing.",
+  },
+  smtp_sasl_auth_cache_name: {
+    default: "",
+    meaning:
+      "Set (e.g. `d1:sasl_auth_cache`) to remember credentials the smarthost refused with a 5xx and not try them again until they change; listed by the admin API.",
+  },
+  smtp_sasl_auth_cache_time: { default: "90d", meaning: "How long a refused credential is remembered." },
+  smtp_send_dummy_mail_auth: {
+    default: "no",
+    meaning: "Send `AUTH=<>` with MAIL FROM once authenticated (for servers that want it).",
   },
   smtp_tls_security_level: {
     default: "may",
     postfix: "(empty: none)",
     meaning:
-      "none, may (STARTTLS when offered), encrypt (STARTTLS required). Workers always verify the certificate.",
+      "none; may (STARTTLS when offered, plaintext if it fails); encrypt (TLS required); verify / secure (TLS with a certificate that chains to a trusted CA and names the relay host). On Workers the certificate is always verified (see the README).",
   },
-  smtp_tls_wrappermode: { default: "no", meaning: "Implicit TLS to the smarthost (port 465)." },
+  smtp_tls_wrappermode: {
+    default: "no",
+    meaning: "Implicit TLS to the smarthost (port 465); implies at least encrypt.",
+  },
+  smtp_tls_CAfile: {
+    default: "",
+    meaning:
+      "PEM file of CAs trusted for verify/secure, instead of the system's (Node only; Workers use their own trust store).",
+  },
   smtp_connect_timeout: { default: "30s", meaning: "Connection set-up timeout towards the smarthost." },
   smtp_helo_timeout: { default: "300s", meaning: "Greeting and EHLO timeout." },
   smtp_data_done_timeout: { default: "600s", meaning: "Timeout for the reply to the end of DATA." },

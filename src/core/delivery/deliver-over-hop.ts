@@ -2,7 +2,7 @@
 // (MAIL/RCPT/DATA after MAIL/RCPT/DATA, RSET between), spread over a few sessions in parallel that
 // pull from one work list; smtp_destination_concurrency_limit caps the sessions to the hop across
 // all runs.
-import type { Settings } from "../config/settings.ts";
+import { ConfigError, type Settings } from "../config/settings.ts";
 import type { LookupTable } from "../maps/lookup-table.ts";
 import { parseMapList } from "../maps/parse-map-list.ts";
 import type { Connect } from "../net/socket.ts";
@@ -10,7 +10,9 @@ import type { BodyStore, Logger } from "../ports.ts";
 import { openRelaySession, type RelayOptions, type RelaySession } from "../smtp/client/index.ts";
 import type { Outcome, PendingRecipient, QueuedMessage } from "./deliver.ts";
 import { type NextHop, relayLabel } from "./next-hop.ts";
+import { afterAuthRejected, prepareRelayAuth, type RelayAuthPorts } from "./relay-auth.ts";
 import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
+import { relayAuthPolicy, relaySecurity } from "./relay-security.ts";
 import type { SessionSlots } from "./session-slots.ts";
 
 /**
@@ -41,6 +43,9 @@ export interface HopDeps {
   final: boolean;
   /** Each message's outcomes as soon as they are known. */
   onResult?: (result: HopResult) => void;
+  /** OAuth2 credentials and smtp_sasl_auth_cache_name storage; absent: neither is available. */
+  relayAuth?: RelayAuthPorts;
+  now?: () => number;
 }
 
 export interface HopResult {
@@ -111,34 +116,22 @@ async function credentialsFor(
   return findRelayCredentials(tables, keys, deps.settings.get("smtp_sasl_password_result_delimiter"));
 }
 
+/** Throws ConfigError for a bad smtp_tls_* / smtp_sasl_* value (see relay-security.ts). */
 function relayOptions(
   hop: NextHop,
-  credentials: RelayCredentials | null,
+  auth: RelayOptions["auth"],
   names: ReturnType<typeof parameterNames>,
   deps: HopDeps,
 ): RelayOptions {
   const settings = deps.settings;
-  const level = settings.get(names.tlsLevel);
-  const lmtp = hop.protocol === "lmtp";
-  const wrapperMode = !lmtp && settings.bool("smtp_tls_wrappermode");
   return {
     host: hop.host,
     port: hop.port,
     protocol: hop.protocol,
     ...(hop.unix ? { path: hop.host } : {}),
     heloName: settings.get(names.heloName),
-    // A UNIX socket never leaves the machine: no TLS there, as Postfix's lmtp(8) on unix:.
-    tlsLevel: hop.unix
-      ? "none"
-      : wrapperMode
-        ? "encrypt"
-        : level === "encrypt" || level === "none"
-          ? level
-          : "may",
-    wrapperMode,
-    auth: credentials ? { username: credentials.username, password: credentials.password } : null,
-    plaintextAuthWithoutTls: !/\bnoplaintext\b/.test(settings.get("smtp_sasl_security_options")),
-    authSoftBounce: settings.bool("smtp_sasl_auth_soft_bounce"),
+    ...relaySecurity(settings, { lmtp: hop.protocol === "lmtp", unix: hop.unix === true }),
+    auth,
     timeouts: deps.timeouts ?? {
       connect: settings.duration(names.connectTimeout),
       greeting: settings.duration(names.heloTimeout),
@@ -155,10 +148,32 @@ async function deliverGroup(
   names: ReturnType<typeof parameterNames>,
   deps: HopDeps,
 ): Promise<HopResult[]> {
-  const options = relayOptions(hop, credentials, names, deps);
+  const results: HopResult[] = [];
+  const failAll = (status: Outcome["status"], reason: string, dsn: string) => {
+    for (const item of items) emit(results, { item, outcomes: allWith(item, status, reason, dsn) }, deps);
+    return results;
+  };
+  const now = deps.now ?? Date.now;
+  const server = relayLabel(hop);
+  const ports = deps.relayAuth ?? {};
+  let options: RelayOptions;
+  let authPolicy: ReturnType<typeof relayAuthPolicy>;
+  try {
+    authPolicy = relayAuthPolicy(deps.settings);
+    options = relayOptions(hop, null, names, deps);
+  } catch (error) {
+    if (error instanceof ConfigError) return failAll("deferred", error.message, "4.3.5");
+    throw error;
+  }
+  // A password as it is, an OAuth2 access token fetched, or a refusal remembered from before.
+  const prepared = await prepareRelayAuth(credentials, server, authPolicy, ports, now());
+  if (!prepared.ok) {
+    return failAll(prepared.status, prepared.reason, prepared.status === "bounced" ? "5.7.8" : "4.7.0");
+  }
+  options = { ...options, auth: prepared.auth };
+  let rejectionHandled = false;
   const limit = Math.max(1, deps.settings.int("smtp_destination_concurrency_limit"));
   const destination = `${hop.protocol}:${relayLabel(hop)}`;
-  const results: HopResult[] = [];
   let next = 0;
   let lastFailure: { status: Outcome["status"]; reason: string } | null = null;
 
@@ -171,6 +186,18 @@ async function deliverGroup(
         const opened = await openRelaySession(deps.connect, options);
         if (!opened.ok) {
           lastFailure = opened.outcome;
+          if (opened.outcome.authRejected && credentials && !rejectionHandled) {
+            rejectionHandled = true;
+            await afterAuthRejected(
+              credentials,
+              prepared,
+              server,
+              opened.outcome.reason,
+              authPolicy,
+              ports,
+              now(),
+            );
+          }
           return;
         }
         const session = opened.session;

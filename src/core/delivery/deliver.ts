@@ -17,6 +17,7 @@ import { deliverOverHop, type HopMessage } from "./deliver-over-hop.ts";
 import { remoteReplyOf } from "./delivery-status-notification.ts";
 import { type NextHop, parseNextHops, relayLabel } from "./next-hop.ts";
 import { readAll } from "./read-all.ts";
+import type { RelayAuthPorts } from "./relay-auth.ts";
 import { routeFor } from "./route.ts";
 import { sessionSlotsFor } from "./session-slots.ts";
 
@@ -87,6 +88,8 @@ export interface DeliveryDeps {
   events?:
     | { delivered(message: QueuedMessage, relay: string, outcomes: Outcome[]): Promise<void> }
     | undefined;
+  /** OAuth2 credentials and smtp_sasl_auth_cache_name storage; absent: neither is available. */
+  relayAuth?: RelayAuthPorts;
 }
 
 /** A worker holds a message this long; a crash lets another take it after that. */

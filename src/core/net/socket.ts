@@ -24,6 +24,14 @@ export interface ConnectOptions {
   tls: TlsMode;
   /** A UNIX-domain socket instead of host:port (Node only; Workers refuse it). */
   path?: string;
+  /**
+   * TLS must present a certificate that chains to a trusted CA and names `host` (Postfix's
+   * verify/secure levels); otherwise any certificate is taken (may/encrypt), where the runtime
+   * allows it. Absent: the runtime's default (Node and Workers both verify).
+   */
+  verify?: boolean;
+  /** Trusted CAs for `verify` (smtp_tls_CAfile, a PEM file): Node only. */
+  caFile?: string;
 }
 
 /** Opens a connection. Rejects with a ConnectError whose message says why, in Postfix's words. */

@@ -1,10 +1,11 @@
-export type { AuthCredentials, ClientMechanism } from "./authenticate.ts";
-export { CLIENT_MECHANISMS, chooseMechanism } from "./authenticate.ts";
+export type { AuthCredentials, AuthResult } from "./authenticate.ts";
 export type { Capabilities } from "./capabilities.ts";
 export { parseCapabilities } from "./capabilities.ts";
+export type { ClientSaslPolicy, CredentialKind, TransportSecurity } from "./client-sasl-policy.ts";
+export { chooseClientMechanism, NO_WORTHY_MECHS } from "./client-sasl-policy.ts";
 export type { OpenRelaySessionResult, SessionFailure } from "./open-relay-session.ts";
 export { openRelaySession } from "./open-relay-session.ts";
 export type { DeliveryStatus, RecipientOutcome, RelayMessage } from "./relay-message.ts";
-export type { RelayOptions, RelayTimeouts } from "./relay-options.ts";
+export type { RelayOptions, RelayTimeouts, TlsSecurityLevel } from "./relay-options.ts";
 export { DEFAULT_TIMEOUTS } from "./relay-options.ts";
 export type { RelaySession } from "./relay-session.ts";

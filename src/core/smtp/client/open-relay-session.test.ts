@@ -38,12 +38,21 @@ describe("openRelaySession: connect", () => {
     { name: "tlsLevel may", options: { tlsLevel: "may" }, want: "starttls" },
     { name: "tlsLevel encrypt", options: { tlsLevel: "encrypt" }, want: "starttls" },
     { name: "wrapper mode", options: { tlsLevel: "encrypt", wrapperMode: true }, want: "on" },
+    { name: "tlsLevel verify", options: { tlsLevel: "verify" }, want: "starttls", verify: true },
+    { name: "tlsLevel secure", options: { tlsLevel: "secure" }, want: "starttls", verify: true },
+    {
+      name: "wrapper mode, verify",
+      options: { tlsLevel: "verify", wrapperMode: true },
+      want: "on",
+      verify: true,
+    },
   ] as const;
-  for (const { name, options, want } of modes) {
-    it(`${name} connects with tls "${want}"`, async () => {
-      const { server, result } = await open({ ehlo: TLS_EHLO }, options);
+  for (const mode of modes) {
+    const verify = "verify" in mode;
+    it(`${mode.name} connects with tls "${mode.want}", ${verify ? "" : "not "}verifying`, async () => {
+      const { server, result } = await open({ ehlo: TLS_EHLO }, mode.options);
       expect(result.ok).toBe(true);
-      expect(server.connects).toEqual([{ host: "mx.test", port: 587, tls: want }]);
+      expect(server.connects).toEqual([{ host: "mx.test", port: 587, tls: mode.want, verify }]);
     });
   }
 
@@ -310,8 +319,8 @@ describe("openRelaySession: AUTH", () => {
     expect(server.lines.at(-1)).toBe("AUTH PLAIN AGpvc8OpQGV4YW1wbGUuY29tAHDDpHNzIHfDtnJk");
   });
 
-  it("PLAIN is preferred whatever the server's order", async () => {
-    const server = new ScriptedServer({ ehlo: (s) => (s ? ["AUTH LOGIN CRAM-MD5 PLAIN"] : ["STARTTLS"]) });
+  it("PLAIN is preferred to LOGIN whatever the server's order", async () => {
+    const server = new ScriptedServer({ ehlo: (s) => (s ? ["AUTH LOGIN GSSAPI PLAIN"] : ["STARTTLS"]) });
     const result = await openRelaySession(server.connect, { ...BASE, ...tls });
     expect(result.ok && result.session.authMechanism).toBe("PLAIN");
   });
@@ -332,18 +341,23 @@ describe("openRelaySession: AUTH", () => {
     expect(server.lines.some((l) => l.startsWith("AUTH"))).toBe(false);
   });
 
-  it("plaintextAuthWithoutTls allows PLAIN in the clear", async () => {
+  it("smtp_sasl_security_options without noplaintext allows PLAIN in the clear", async () => {
     const server = new ScriptedServer({ ehlo: ["AUTH PLAIN LOGIN"] });
     const result = await openRelaySession(server.connect, {
       ...BASE,
       auth: TIM,
-      plaintextAuthWithoutTls: true,
+      sasl: {
+        securityOptions: "noanonymous",
+        tlsSecurityOptions: "noanonymous",
+        tlsVerifiedSecurityOptions: "noanonymous",
+        mechanismFilter: "",
+      },
     });
     expect(result.ok && result.session.authMechanism).toBe("PLAIN");
   });
 
   it("no worthy mechanism when the server only offers ones the client lacks", async () => {
-    const { result } = await open({ ehlo: (s) => (s ? ["AUTH CRAM-MD5 GSSAPI"] : ["STARTTLS"]) }, tls);
+    const { result } = await open({ ehlo: (s) => (s ? ["AUTH GSSAPI NTLM"] : ["STARTTLS"]) }, tls);
     expect(result).toMatchObject({
       ok: false,
       outcome: { reason: "SASL authentication failure: No worthy mechs found" },
@@ -387,7 +401,11 @@ describe("openRelaySession: AUTH", () => {
       );
       expect(result).toEqual({
         ok: false,
-        outcome: { status, reason: `SASL authentication failed; server ${PEER} said: ${reply}` },
+        outcome: {
+          status,
+          reason: `SASL authentication failed; server ${PEER} said: ${reply}`,
+          authRejected: reply.startsWith("5"),
+        },
       });
       expect(server.lines.at(-1)).toBe("QUIT");
     });
@@ -403,7 +421,11 @@ describe("openRelaySession: AUTH", () => {
     );
     expect(result).toEqual({
       ok: false,
-      outcome: { status: "deferred", reason: `SASL authentication failed; server ${PEER} said: ${rejected}` },
+      outcome: {
+        status: "deferred",
+        reason: `SASL authentication failed; server ${PEER} said: ${rejected}`,
+        authRejected: true,
+      },
     });
   });
 
@@ -416,7 +438,7 @@ describe("openRelaySession: AUTH", () => {
     expect(result).toMatchObject({
       ok: false,
       outcome: {
-        reason: `SASL authentication failed; server ${PEER} said: 501 5.7.0 Authentication aborted`,
+        reason: `SASL authentication failed; cannot authenticate to server ${PEER}: unexpected PLAIN challenge`,
       },
     });
   });

@@ -8,13 +8,20 @@ import { withTimeout } from "../with-timeout.ts";
 import { authenticate } from "./authenticate.ts";
 import { type Capabilities, HELO_CAPABILITIES, parseCapabilities } from "./capabilities.ts";
 import { Conversation } from "./conversation.ts";
-import { type RelayOptions, type RelayTimeouts, resolveTimeouts } from "./relay-options.ts";
+import {
+  type RelayOptions,
+  type RelayTimeouts,
+  resolveTimeouts,
+  type TlsSecurityLevel,
+} from "./relay-options.ts";
 import { quitAndClose, type RelaySession, SmtpRelaySession } from "./relay-session.ts";
 
 /** Why no session could be had: every recipient of the batch is deferred or bounced with this. */
 export interface SessionFailure {
   status: "deferred" | "bounced";
   reason: string;
+  /** The server refused the credential with a 5xx (smtp_sasl_auth_cache_name remembers it). */
+  authRejected?: boolean;
 }
 
 export type OpenRelaySessionResult =
@@ -54,7 +61,9 @@ export async function openRelaySession(
   const lmtp = options.protocol === "lmtp";
   return {
     ok: true,
-    session: new SmtpRelaySession(conversation, capabilities, mechanism, timeouts, lmtp),
+    session: new SmtpRelaySession(conversation, capabilities, mechanism, timeouts, lmtp, {
+      dummyMailAuth: options.dummyMailAuth ?? false,
+    }),
   };
 }
 
@@ -73,7 +82,7 @@ async function handshake(
   let hello = await sayHello(conv, options.heloName, timeouts.greeting, lmtp);
   if (!hello.ok) return hello;
   if (!options.wrapperMode && options.tlsLevel !== "none") {
-    const required = options.tlsLevel === "encrypt";
+    const required = options.tlsLevel !== "may";
     if (hello.value.startTls) {
       const starttls = await conv.exchange("STARTTLS", "starttls", timeouts.command);
       if (!starttls.ok) return fail("deferred", starttls.failure.reason);
@@ -100,11 +109,17 @@ async function handshake(
   if (!options.auth || capabilities.auth.length === 0)
     return { ok: true, value: { capabilities, mechanism: null } };
   const auth = await authenticate(conv, capabilities.auth, options.auth, {
-    plaintextWithoutTls: options.plaintextAuthWithoutTls ?? false,
+    ...(options.sasl ? { sasl: options.sasl } : {}),
     softBounce: options.authSoftBounce ?? true,
     timeoutMs: timeouts.command,
+    // verify/secure: the handshake succeeded only with a trusted certificate for the host.
+    verified: verifies(options.tlsLevel),
+    host: options.host,
+    port: options.port,
   });
-  if (!auth.ok) return fail(auth.status, auth.reason);
+  if (!auth.ok) {
+    return { ok: false, outcome: { status: auth.status, reason: auth.reason, authRejected: auth.rejected } };
+  }
   return { ok: true, value: { capabilities, mechanism: auth.mechanism } };
 }
 
@@ -133,6 +148,11 @@ async function sayHello(
   return refused(helo.reply, conv.said(helo.reply, "helo"));
 }
 
+/** verify and secure check the certificate; for a [host] next hop they check the same name. */
+function verifies(level: TlsSecurityLevel): boolean {
+  return level === "verify" || level === "secure";
+}
+
 type Connected = { ok: true; socket: Socket } | { ok: false; reason: string };
 
 async function connectWithin(
@@ -153,6 +173,8 @@ async function connectWithin(
       port: options.port,
       tls,
       ...(options.path === undefined ? {} : { path: options.path }),
+      verify: verifies(options.tlsLevel),
+      ...(options.caFile ? { caFile: options.caFile } : {}),
     });
   } catch (error) {
     return { ok: false, reason: reason(error) };

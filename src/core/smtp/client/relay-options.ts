@@ -1,4 +1,8 @@
 // How to reach and talk to one smarthost, under the Postfix smtp(8) parameters they mirror.
+import type { AuthCredentials } from "./authenticate.ts";
+import type { ClientSaslPolicy } from "./client-sasl-policy.ts";
+
+export type TlsSecurityLevel = "none" | "may" | "encrypt" | "verify" | "secure";
 
 export interface RelayTimeouts {
   /** smtp_connect_timeout */
@@ -20,14 +24,21 @@ export interface RelayOptions {
   path?: string;
   /** smtp_helo_name */
   heloName: string;
-  /** smtp_tls_security_level */
-  tlsLevel: "none" | "may" | "encrypt";
+  /**
+   * smtp_tls_security_level. may and encrypt take any certificate (where the runtime lets us);
+   * verify and secure need one that chains to a trusted CA and names the host.
+   */
+  tlsLevel: TlsSecurityLevel;
   /** smtp_tls_wrappermode: implicit TLS (465) */
   wrapperMode: boolean;
-  /** A smtp_sasl_password_maps entry; null: don't authenticate. */
-  auth: { username: string; password: string } | null;
-  /** Default false: smtp_sasl_security_options = noplaintext refuses PLAIN/LOGIN without TLS. */
-  plaintextAuthWithoutTls?: boolean;
+  /** A smtp_sasl_password_maps entry (a password or an OAuth 2.0 access token); null: no AUTH. */
+  auth: AuthCredentials | null;
+  /** smtp_sasl_security_options and friends; Postern's defaults (no plaintext without TLS) when absent. */
+  sasl?: ClientSaslPolicy;
+  /** smtp_tls_CAfile: trusted CAs for verify/secure (Node only; Workers use their trust store). */
+  caFile?: string;
+  /** smtp_send_dummy_mail_auth: `AUTH=<>` on MAIL FROM once authenticated. */
+  dummyMailAuth?: boolean;
   /** smtp_sasl_auth_soft_bounce, default true: a 5xx AUTH reply defers instead of bouncing. */
   authSoftBounce?: boolean;
   /** Milliseconds; tests inject short ones. */

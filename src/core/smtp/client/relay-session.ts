@@ -32,6 +32,7 @@ export class SmtpRelaySession implements RelaySession {
   readonly #lmtp: boolean;
   #resetFirst = false;
   #busy = false;
+  readonly #dummyMailAuth: boolean;
 
   constructor(
     conversation: Conversation,
@@ -39,12 +40,14 @@ export class SmtpRelaySession implements RelaySession {
     authMechanism: string | null,
     timeouts: RelayTimeouts,
     lmtp = false,
+    options: { dummyMailAuth?: boolean } = {},
   ) {
     this.#lmtp = lmtp;
     this.#conversation = conversation;
     this.capabilities = capabilities;
     this.authMechanism = authMechanism;
     this.#timeouts = timeouts;
+    this.#dummyMailAuth = options.dummyMailAuth === true && authMechanism !== null;
   }
 
   get peer(): string {
@@ -80,6 +83,7 @@ export class SmtpRelaySession implements RelaySession {
           timeouts: this.#timeouts,
           reset: this.#resetFirst,
           lmtp: this.#lmtp,
+          dummyMailAuth: this.#dummyMailAuth,
         },
         message,
       );

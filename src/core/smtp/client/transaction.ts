@@ -19,6 +19,8 @@ export interface TransactionContext {
   reset: boolean;
   /** LMTP (RFC 2033 §4.2): one reply per accepted recipient after the end of data. */
   lmtp?: boolean;
+  /** smtp_send_dummy_mail_auth: `AUTH=<>` on MAIL FROM of an authenticated session (RFC 4954 §5). */
+  dummyMailAuth?: boolean;
 }
 
 export interface TransactionResult {
@@ -99,6 +101,7 @@ export async function runTransaction(
   const dsn = caps.dsn ? message.dsn : undefined;
   if (dsn?.ret) mail += ` RET=${dsn.ret}`;
   if (dsn?.envid && !CONTROL.test(dsn.envid)) mail += ` ENVID=${encodeXtext(dsn.envid)}`;
+  if (ctx.dummyMailAuth) mail += " AUTH=<>";
   const rcpts = active.map((i) => `RCPT TO:<${recipients[i]}>${dsnRecipientParameters(dsn?.recipients[i])}`);
 
   const t = timeouts.command;
