@@ -107,7 +107,7 @@ export async function authenticate(
         rejected: permanent,
       };
     }
-    const step = await answer(client, reply.lines.join(""));
+    const step = await answer(client, reply.texts.join(""));
     if (step.kind === "fail") {
       // Cancel the exchange (RFC 4954 §4); the server's 501 adds nothing to our own reason.
       const cancelled = await conversation.exchange("*", "auth", t);
