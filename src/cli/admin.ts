@@ -16,6 +16,15 @@ const USAGE = `usage: npm run admin -- <command>
   map list <table>
   map set <table> <key> <value> [--secret]      e.g. map set sender_login alice@example.com alice@example.com
   map del <table> <key>
+  relay oauth2 list
+  relay oauth2 set <name> --token-endpoint <url> --client-id <id> [--client-secret <s>]
+                   --refresh-token <t>|- [--scope <scope>]
+                                   an OAuth2 smarthost credential (XOAUTH2/OAUTHBEARER); point a
+                                   password map at it: map set sasl_passwd [smtp.office365.com]:587 user@example.com:oauth2:<name>
+  relay oauth2 del <name>
+  relay auth-cache [list] | relay auth-cache clear [--user <username>]
+                                   credentials a smarthost refused (smtp_sasl_auth_cache_name)
+  relay reseal                     after prepending a new key to POSTERN_SECRET_KEY: re-seal every secret with it
   postconf [name ...]              show parameters (all, or the ones named)
   postconf -e name=value ...       set parameters
   postconf -X name ...             reset parameters to their defaults
@@ -119,6 +128,11 @@ async function main(argv: string[]): Promise<void> {
       config: { type: "string" },
       "signing-secret": { type: "string" },
       events: { type: "string" },
+      "token-endpoint": { type: "string" },
+      "client-id": { type: "string" },
+      "client-secret": { type: "string" },
+      "refresh-token": { type: "string" },
+      scope: { type: "string" },
       e: { type: "boolean" },
       X: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -192,6 +206,37 @@ async function main(argv: string[]): Promise<void> {
         await api("DELETE", `/maps/${enc(table)}/${enc(key)}`);
         return console.log(`deleted ${table}:${key}`);
     }
+  }
+  if (group === "relay") {
+    const [what, name = ""] = rest;
+    if (verb === "oauth2") {
+      switch (what ?? "list") {
+        case "list":
+          return print(await api("GET", "/relay/oauth2"));
+        case "set":
+          return print(
+            await api("PUT", `/relay/oauth2/${enc(name)}`, {
+              token_endpoint: values["token-endpoint"] ?? fail("--token-endpoint is required"),
+              client_id: values["client-id"] ?? fail("--client-id is required"),
+              client_secret: values["client-secret"],
+              refresh_token:
+                (await readPassword(values["refresh-token"])) ?? fail("--refresh-token is required"),
+              scope: values.scope,
+            }),
+          );
+        case "del":
+          await api("DELETE", `/relay/oauth2/${enc(name)}`);
+          return console.log(`deleted ${name}`);
+      }
+    }
+    if (verb === "auth-cache") {
+      if (what === "clear") {
+        const query = values.user ? `?username=${enc(values.user)}` : "";
+        return print(await api("DELETE", `/relay/auth-cache${query}`));
+      }
+      return print(await api("GET", "/relay/auth-cache"));
+    }
+    if (verb === "reseal") return print(await api("POST", "/relay/reseal"));
   }
   if (group === "postconf") {
     const names = positionals.slice(1);

@@ -84,6 +84,24 @@ export class DbMapStore {
     }));
   }
 
+  /** Re-seals secret entries made under an older key with the current one (key rotation). */
+  async resealSecrets(): Promise<number> {
+    const keys = this.#requireKeys();
+    const rows = await this.#db.select().from(mapEntries).where(eq(mapEntries.secret, true)).all();
+    let changed = 0;
+    for (const row of rows) {
+      if (row.value.split(".")[1] === keys.current) continue;
+      const context = secretContext(row.table, row.key);
+      const value = await sealSecret(keys, await openSecret(keys, row.value, context), context);
+      await this.#db
+        .update(mapEntries)
+        .set({ value })
+        .where(and(eq(mapEntries.table, row.table), eq(mapEntries.key, row.key)));
+      changed += 1;
+    }
+    return changed;
+  }
+
   #requireKeys(): KeyRing {
     if (!this.#keys) {
       throw Object.assign(new Error("POSTERN_SECRET_KEY is not set: secrets cannot be sealed or opened"), {

@@ -8,6 +8,7 @@ import { adminAccounts } from "./routes/admin-accounts.ts";
 import { requireAdmin } from "./routes/admin-auth.ts";
 import { adminMaps } from "./routes/admin-maps.ts";
 import { adminQueue } from "./routes/admin-queue.ts";
+import { adminRelay } from "./routes/admin-relay.ts";
 import { adminSettings } from "./routes/admin-settings.ts";
 import { adminTemplates } from "./routes/admin-templates.ts";
 import { adminWebhooks } from "./routes/admin-webhooks.ts";
@@ -45,6 +46,7 @@ export function createApp(makeServices: ServicesFactory): Hono<AppEnv> {
   app.use("/v1/admin/*", requireAdmin);
   app.route("/v1/admin/accounts", adminAccounts);
   app.route("/v1/admin/maps", adminMaps);
+  app.route("/v1/admin/relay", adminRelay);
   app.route("/v1/admin/settings", adminSettings);
   app.route("/v1/admin/queue", adminQueue);
   app.route("/v1/admin/accounts/:login/templates", adminTemplates);

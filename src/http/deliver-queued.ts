@@ -15,5 +15,6 @@ export async function deliverQueued(ids: string[], services: Services): Promise<
     events: services.events,
     settings,
     openTable: (spec) => services.openTable(spec),
+    relayAuth: { oauth2: services.relayAuth, authCache: services.relayAuth },
   });
 }

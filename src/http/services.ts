@@ -12,6 +12,7 @@ import type { DbEndpointStore } from "../db/endpoint-store.ts";
 import type { DbMapStore } from "../db/map-store.ts";
 import type { DbMessageStore } from "../db/message-store.ts";
 import type { DbReceiverStore } from "../db/receiver-store.ts";
+import type { DbRelayAuthStore } from "../db/relay-auth-store.ts";
 import type { DbSettingsStore } from "../db/settings-store.ts";
 import type { DbSubmissionStore } from "../db/submission-store.ts";
 import type { DbTemplateStore } from "../db/template-store.ts";
@@ -19,6 +20,8 @@ import type { DbTemplateStore } from "../db/template-store.ts";
 export interface Services {
   accounts: DbAccountStore;
   maps: DbMapStore;
+  /** OAuth 2.0 relay credentials and the smtp_sasl_auth_cache_name table. */
+  relayAuth: DbRelayAuthStore;
   messages: DbMessageStore;
   /** Accepting messages (batches, idempotency keys): one atomic write. */
   submissions: DbSubmissionStore;

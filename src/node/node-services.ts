@@ -13,6 +13,7 @@ import { SEEN_ID_RETENTION_MS } from "../core/webhooks/standard-webhooks.ts";
 import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
+import { DbRelayAuthStore } from "../db/relay-auth-store.ts";
 import { DbSubmissionStore } from "../db/submission-store.ts";
 import { deliverQueued } from "../http/deliver-queued.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
@@ -117,6 +118,7 @@ async function assemble(
   const services: Services = {
     accounts,
     maps,
+    relayAuth: new DbRelayAuthStore(db, secretKeys),
     messages,
     submissions: new DbSubmissionStore(db),
     settingsStore,

@@ -8,6 +8,7 @@ import { openTable } from "../core/maps/open-table.ts";
 import { DbAccountStore } from "../db/account-store.ts";
 import { DbMapStore } from "../db/map-store.ts";
 import { DbMessageStore } from "../db/message-store.ts";
+import { DbRelayAuthStore } from "../db/relay-auth-store.ts";
 import { DbSettingsStore } from "../db/settings-store.ts";
 import { DbSubmissionStore } from "../db/submission-store.ts";
 import { derivedKeys } from "../http/derived-keys.ts";
@@ -32,6 +33,7 @@ export function workerServices(env: Env, program = "postern/http"): Services {
   return {
     accounts,
     maps,
+    relayAuth: new DbRelayAuthStore(db, secretKeys),
     messages: new DbMessageStore(db),
     submissions: new DbSubmissionStore(db),
     settingsStore,

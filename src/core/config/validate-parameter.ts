@@ -4,6 +4,7 @@ import { parseNextHop } from "../delivery/next-hop.ts";
 import { parseMapList } from "../maps/parse-map-list.ts";
 import { parseNetworkList } from "../policy/network-list.ts";
 import { parseRestrictions } from "../policy/parse-restrictions.ts";
+import { parseMechanismFilter } from "../sasl/mechanism-filter.ts";
 import { sessionConfig } from "../smtp/server/session-config.ts";
 import type { ParameterName } from "./parameters.ts";
 import { Settings } from "./settings.ts";
@@ -21,6 +22,7 @@ const BOOLEANS = new Set<ParameterName>([
   "smtp_sender_dependent_authentication",
   "smtp_sasl_auth_soft_bounce",
   "smtp_tls_wrappermode",
+  "smtp_send_dummy_mail_auth",
 ]);
 const INTEGERS = new Set<ParameterName>(["message_size_limit", "smtpd_recipient_limit"]);
 const DURATIONS = new Set<ParameterName>([
@@ -30,6 +32,7 @@ const DURATIONS = new Set<ParameterName>([
   "minimal_backoff_time",
   "maximal_backoff_time",
   "maximal_queue_lifetime",
+  "smtp_sasl_auth_cache_time",
   "postern_verification_cache_time",
   "postern_session_token_lifetime",
   "postern_upstream_timeout",
@@ -54,11 +57,26 @@ export function validateParameter(name: ParameterName, value: string): string | 
     } else if (name === "postern_upstream_url" && value !== "") {
       const url = parseUpstreamUrl(value);
       if (!url.ok) return url.reason;
-    } else if (name === "smtp_tls_security_level" && !["none", "may", "encrypt"].includes(value)) {
-      return "expected none, may or encrypt (verify and secure: not yet supported)";
-    } else if (name === "smtp_sasl_security_options" || name === "smtp_sasl_tls_security_options") {
+    } else if (
+      name === "smtp_tls_security_level" &&
+      !["none", "may", "encrypt", "verify", "secure"].includes(value)
+    ) {
+      return "expected none, may, encrypt, verify or secure";
+    } else if (
+      name === "smtp_sasl_security_options" ||
+      name === "smtp_sasl_tls_security_options" ||
+      name === "smtp_sasl_tls_verified_security_options"
+    ) {
       const bad = settings.list(name).find((option) => !SASL_OPTIONS.test(option));
       if (bad) return `unknown security option ${bad}`;
+    } else if (name === "smtp_sasl_mechanism_filter") {
+      parseMechanismFilter(value, name);
+    } else if (
+      name === "smtp_sasl_auth_cache_name" &&
+      value !== "" &&
+      !/^(?:d1|sqlite):[a-z0-9_.-]+$/.test(value)
+    ) {
+      return "expected d1:NAME (sqlite:NAME on Node), or empty to turn the cache off";
     } else if (name === "smtp_sasl_password_result_delimiter" && !/^\S$/.test(value)) {
       return "expected one non-whitespace character";
     }

@@ -63,6 +63,11 @@ adminMaps.put("/:table/:key", doc.set, async (c) => {
   const secret =
     body.secret === true || isPasswordTable(table, c.get("requestSettings").get("smtp_sasl_password_maps"));
   await c.get("services").maps.set(table, key, body.value, secret);
+  if (isPasswordTable(table, c.get("requestSettings").get("smtp_sasl_password_maps"))) {
+    // smtp_sasl_auth_cache_name: a changed credential is tried again at once.
+    const delimiter = c.get("requestSettings").get("smtp_sasl_password_result_delimiter") || ":";
+    await c.get("services").relayAuth.clearAuthCache(body.value.split(delimiter, 1)[0]);
+  }
   return c.json({ table, key: key.toLowerCase(), secret }, 200);
 });
 
