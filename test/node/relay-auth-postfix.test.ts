@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ClientSaslPolicy, RelayOptions } from "../../src/core/smtp/client/index.ts";
 import { openRelaySession } from "../../src/core/smtp/client/index.ts";
 import { connectNode } from "../../src/node/net-socket.ts";
+import { type RunningNodeServer, startNodeServer } from "../../src/node/node-server.ts";
 import { type RunningDovecot, startDovecot } from "../dovecot/dovecot-process.ts";
 import { type RunningPostfix, selfSignedCertificate, startPostfix } from "../postfix/postfix-process.ts";
 import { makeTestCertificates } from "../smarthost/certificates.ts";
@@ -280,9 +281,128 @@ describe("a refused credential", () => {
       ),
     });
   });
+});
 
-  it("a wrong password with smtp_sasl_auth_soft_bounce = no bounces", async () => {
-    const result = await relay({ auth: { username: "alice", password: "wrong" }, authSoftBounce: false });
-    expect(result).toMatchObject({ ok: false, status: "bounced", authRejected: true });
+// The delivery path of the Node runtime (HTTP submission -> queue -> relay) against the same
+// Postfix: smtp_sasl_auth_cache_name and smtp_sasl_auth_soft_bounce as they shape retries.
+describe("smtp_sasl_auth_cache_name and soft bounce through the Node runtime", () => {
+  const ADMIN = "relay-auth-admin-token-0123456789";
+  let gateway: RunningNodeServer;
+  let submitAs = "";
+  const hopKey = () => encodeURIComponent(`[127.0.0.1]:${postfix.ports.submission}`);
+
+  beforeAll(async () => {
+    gateway = await startNodeServer({
+      dataDir: path.join(scratch, "gateway"),
+      port: 0,
+      adminToken: ADMIN,
+      secretKey: `k1:${Buffer.alloc(32, 5).toString("base64")}`,
+      settingsOverrides: {
+        relayhost: `[127.0.0.1]:${postfix.ports.submission}`,
+        smtp_sasl_auth_enable: "yes",
+        smtp_tls_security_level: "encrypt",
+        smtp_sasl_auth_cache_name: "sqlite:sasl_auth_cache",
+        minimal_backoff_time: "1s",
+        maximal_backoff_time: "1s",
+      },
+    });
+    const password = `pw-${crypto.randomUUID()}`;
+    await admin("POST", "/accounts", { login: "app", password });
+    await admin("PUT", "/maps/sender_login/app@example.com", { value: "app" });
+    submitAs = `Basic ${Buffer.from(`app:${password}`).toString("base64")}`;
+  });
+
+  afterAll(() => gateway?.stop());
+
+  async function admin(method: string, route: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { authorization: `Bearer ${ADMIN}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(`${gateway.url}/v1/admin${route}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async function submit(rcpt: string): Promise<string> {
+    const query = new URLSearchParams({ from: "app@example.com", to: rcpt });
+    const res = await fetch(`${gateway.url}/v1/messages?${query}`, {
+      method: "POST",
+      headers: { authorization: submitAs, "content-type": "message/rfc822" },
+      body: `From: app@example.com\r\nSubject: ${rcpt}\r\n\r\nhello\r\n`,
+    });
+    if (res.status !== 202) throw new Error(`submission: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  interface View {
+    status: string;
+    recipients: { status: string; reply: string | null }[];
+    attempts_log: { status: string; reply: string }[];
+  }
+
+  async function until(id: string, want: (view: View) => boolean): Promise<View> {
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      const view = (await admin("GET", `/queue/${id}`)) as View;
+      if (want(view)) return view;
+      if (Date.now() > deadline) throw new Error(`${id} never settled: ${JSON.stringify(view)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  const failedLogins = () => (postfix.log().match(/SASL \S+ authentication failed/g) ?? []).length;
+
+  it("a refused password is remembered, not retried against Postfix, and forgotten when changed", async () => {
+    await admin("PUT", `/maps/sasl_passwd/${hopKey()}`, { value: "alice:not-her-password" });
+    const id = await submit("cached@example.net");
+    const first = await until(id, (v) => v.attempts_log.length >= 1);
+    expect(first.attempts_log[0]).toMatchObject({
+      status: "deferred",
+      reply: expect.stringMatching(
+        /^SASL authentication failed; server 127\.0\.0\.1\[127\.0\.0\.1\] said: 535 5\.7\.8 /,
+      ),
+    });
+    const cache = (await admin("GET", "/relay/auth-cache")) as {
+      entries: { server: string; username: string; reply: string }[];
+    };
+    expect(cache.entries).toEqual([
+      expect.objectContaining({
+        server: `127.0.0.1[127.0.0.1]:${postfix.ports.submission}`,
+        username: "alice",
+        reply: expect.stringMatching(/^535 5\.7\.8 /),
+      }),
+    ]);
+    expect(JSON.stringify(cache)).not.toContain("not-her-password");
+
+    // The retries (every second) are answered from the cache: Postfix sees no new login.
+    const logins = failedLogins();
+    const retried = await until(id, (v) => v.attempts_log.length >= 3);
+    expect(retried.attempts_log.at(-1)).toMatchObject({
+      status: "deferred",
+      reply: expect.stringMatching(
+        /^SASL \[CACHED\] authentication failed; server 127\.0\.0\.1\[127\.0\.0\.1\]:\d+ said: 535 5\.7\.8 /,
+      ),
+    });
+    expect(failedLogins()).toBe(logins);
+
+    // A new password clears the entry; the next run delivers.
+    await admin("PUT", `/maps/sasl_passwd/${hopKey()}`, { value: "alice:alice-secret" });
+    expect(await admin("GET", "/relay/auth-cache")).toEqual({ entries: [] });
+    const done = await until(id, (v) => v.status === "done");
+    expect(done.recipients[0]).toMatchObject({ status: "sent" });
+  });
+
+  it("smtp_sasl_auth_soft_bounce = no: the 535 bounces the message", async () => {
+    await admin("PUT", "/settings/smtp_sasl_auth_soft_bounce", { value: "no" });
+    await admin("PUT", `/maps/sasl_passwd/${hopKey()}`, { value: "alice:wrong-again" });
+    const view = await until(await submit("bounce@example.net"), (v) => v.status === "done");
+    expect(view.recipients[0]).toMatchObject({
+      status: "bounced",
+      reply: expect.stringMatching(/^SASL authentication failed; .* said: 535 5\.7\.8 /),
+    });
   });
 });
