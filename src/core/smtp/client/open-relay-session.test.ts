@@ -431,7 +431,7 @@ describe("openRelaySession: AUTH", () => {
 
   it("cancels an unexpected challenge with *", async () => {
     const { result, server } = await open(
-      { ehlo: TLS_EHLO, answer: (l) => (l.startsWith("AUTH PLAIN") ? "334 " : undefined) },
+      { ehlo: TLS_EHLO, answer: (l) => (l.startsWith("AUTH PLAIN") ? "334 Zm9v" : undefined) },
       tls,
     );
     expect(server.lines).toContain("*");
@@ -454,5 +454,45 @@ describe("openRelaySession: AUTH", () => {
     expect(result.outcome.reason).toBe(
       `SASL authentication failed; server ${PEER} said: 535 5.7.8 bad [redacted] [redacted] [redacted]`,
     );
+  });
+});
+
+describe("openRelaySession: a server that must prove itself (SCRAM)", () => {
+  const tls = { tlsLevel: "encrypt", auth: TIM } as const;
+  const b64 = (text: string) => btoa(text);
+  /** Answers SCRAM-SHA-256's client-first with a server-first, then `final` to the client-final. */
+  const scram = (final: string): Script => ({
+    ehlo: (s) => (s ? ["AUTH SCRAM-SHA-256"] : ["STARTTLS"]),
+    answer: (line) => {
+      if (line.startsWith("AUTH SCRAM-SHA-256 ")) {
+        const nonce = /r=([^,]+)/.exec(atob(line.slice("AUTH SCRAM-SHA-256 ".length)))![1]!;
+        return `334 ${b64(`r=${nonce}server,s=${b64("salt")},i=4096`)}`;
+      }
+      const decoded = /^[A-Za-z0-9+/=]+$/.test(line) ? atob(line) : "";
+      return decoded.startsWith("c=") ? final : undefined;
+    },
+  });
+
+  it("a wrong server signature fails the exchange: * and a deferral, nothing sent", async () => {
+    const { result, server } = await open(scram(`334 ${b64(`v=${b64("x".repeat(32))}`)}`), tls);
+    expect(server.lines.at(-2)).toBe("*");
+    expect(result).toEqual({
+      ok: false,
+      outcome: {
+        status: "deferred",
+        reason: `SASL authentication failed; cannot authenticate to server ${PEER}: server signature does not match: the server does not know the credential`,
+      },
+    });
+  });
+
+  it("success without the server's signature is not success", async () => {
+    const { result } = await open(scram("235 2.7.0 Authentication successful"), tls);
+    expect(result).toEqual({
+      ok: false,
+      outcome: {
+        status: "deferred",
+        reason: `SASL authentication failed; cannot authenticate to server ${PEER}: the server did not prove that it knows the credential`,
+      },
+    });
   });
 });
