@@ -6,6 +6,9 @@ import { printable } from "../core/printable.ts";
 
 type WorkersSocket = ReturnType<typeof connect>;
 
+// TLS: workerd verifies the certificate against its trust store and the host name given here, and
+// has no switch to turn that off, so `verify: false` (Postfix's may/encrypt) cannot be honoured and
+// `caFile` (smtp_tls_CAfile) is not used: every TLS session here is a verified one.
 export const connectSocket: Connect = async ({ host, port, tls, path }) => {
   if (path !== undefined) {
     throw new ConnectError(
