@@ -115,6 +115,14 @@ describe("each client mechanism against Postfix + Dovecot SASL", () => {
   }
 });
 
+describe("smtp_send_dummy_mail_auth against Postfix", () => {
+  it("AUTH=<> on MAIL FROM is accepted and the message sent", async () => {
+    const result = await relay({ dummyMailAuth: true });
+    expect(result).toMatchObject({ ok: true, mechanism: "SCRAM-SHA-256" });
+    expect(result.ok && result.outcomes[0]?.status).toBe("sent");
+  });
+});
+
 describe("policy picks or refuses what Postfix's client would", () => {
   it("without TLS, noplaintext: the strongest non-plaintext mechanism (SCRAM-SHA-256)", async () => {
     const result = await relay({ tlsLevel: "none" });

@@ -3,6 +3,7 @@
 // real smtp-server (npm) that only takes XOAUTH2 over STARTTLS, and the access token comes from a
 // local OAuth 2.0 token endpoint: refreshed with fetch, cached until it expires, a rotated refresh
 // token stored, a refused token renewed, a refused refresh deferred.
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -303,5 +304,57 @@ describe("XOAUTH2 with a managed OAuth 2.0 credential", () => {
         value: "sender@contoso.test:oauth2:m365",
       });
     }
+  });
+});
+
+describe("npm run admin -- relay ...", () => {
+  async function cli(args: string[], stdin = ""): Promise<string> {
+    const child = spawn(process.execPath, ["src/cli/admin.ts", ...args], {
+      env: { ...process.env, POSTERN_URL: gateway.url, POSTERN_ADMIN_TOKEN: ADMIN_TOKEN },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdin.end(stdin);
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      err += chunk;
+    });
+    const [code] = (await once(child, "exit")) as [number];
+    if (code !== 0) throw new Error(`admin ${args.join(" ")}: exit ${code}: ${err}`);
+    return out;
+  }
+
+  it("sets a credential with the refresh token from stdin, lists it without secrets, re-seals, deletes", async () => {
+    const set = await cli(
+      [
+        "relay",
+        "oauth2",
+        "set",
+        "from-cli",
+        "--token-endpoint",
+        tokenEndpoint,
+        "--client-id",
+        "postern-app",
+        "--client-secret",
+        CLIENT_SECRET,
+        "--refresh-token",
+        "-",
+      ],
+      "refresh-from-stdin\n",
+    );
+    expect(JSON.parse(set)).toEqual({ name: "from-cli", password_map_value: "oauth2:from-cli" });
+    const listed = await cli(["relay", "oauth2", "list"]);
+    expect(listed).toContain('"name": "from-cli"');
+    expect(listed).not.toContain("refresh-from-stdin");
+    expect(listed).not.toContain(CLIENT_SECRET);
+    expect(JSON.parse(await cli(["relay", "auth-cache"]))).toEqual({ entries: [] });
+    expect(JSON.parse(await cli(["relay", "reseal"]))).toEqual({
+      key: "k1",
+      resealed: { map_entries: 0, oauth2: 0 },
+    });
+    expect(await cli(["relay", "oauth2", "del", "from-cli"])).toBe("deleted from-cli\n");
   });
 });

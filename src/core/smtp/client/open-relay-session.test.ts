@@ -496,3 +496,34 @@ describe("openRelaySession: a server that must prove itself (SCRAM)", () => {
     });
   });
 });
+
+describe("openRelaySession: smtp_send_dummy_mail_auth", () => {
+  const message = {
+    mailFrom: "a@example.com",
+    recipients: ["b@example.net"],
+    size: 10,
+    body: async () => new TextEncoder().encode("x\r\n"),
+  };
+  const cases = [
+    { name: "authenticated, on: AUTH=<> on MAIL FROM", auth: TIM, dummyMailAuth: true, want: " AUTH=<>" },
+    { name: "authenticated, off: nothing", auth: TIM, dummyMailAuth: false, want: "" },
+    { name: "not authenticated, on: nothing", auth: null, dummyMailAuth: true, want: "" },
+  ];
+  for (const { name, auth, dummyMailAuth, want } of cases) {
+    it(name, async () => {
+      const server = new ScriptedServer({ ehlo: TLS_EHLO });
+      const opened = await openRelaySession(server.connect, {
+        ...BASE,
+        tlsLevel: "encrypt",
+        auth,
+        dummyMailAuth,
+      });
+      if (!opened.ok) throw new Error(opened.outcome.reason);
+      expect((await opened.session.send(message))[0]!.status).toBe("sent");
+      await opened.session.close();
+      expect(server.lines.find((l) => l.startsWith("MAIL FROM:"))).toBe(
+        `MAIL FROM:<a@example.com>${want}`,
+      );
+    });
+  }
+});
