@@ -1,6 +1,7 @@
-// A Dovecot auth service (Debian's dovecot-core) that takes OAUTHBEARER and XOAUTH2 and checks
-// each bearer token at an OAuth 2.0 introspection endpoint (RFC 7662) of the test's own: Postfix
-// with smtpd_sasl_type = dovecot in front of it is an OAuth2 smarthost no one here wrote.
+// Dovecot auth services (Debian's dovecot-core) for what the shared test Dovecot does not offer:
+// OAUTHBEARER and XOAUTH2 with each bearer token checked at an OAuth 2.0 introspection endpoint
+// (RFC 7662) of the test's own, and DIGEST-MD5. Postfix with smtpd_sasl_type = dovecot in front of
+// them is a smarthost no one here wrote.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,27 +10,53 @@ import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { DOVECOT, freePort, requireDovecot } from "../dovecot/dovecot-process.ts";
 
-export interface RunningOAuth2Dovecot {
+export interface RunningRelayDovecot {
   port: number;
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startOAuth2Dovecot(introspectionUrl: string): Promise<RunningOAuth2Dovecot> {
-  requireDovecot();
-  const dir = mkdtempSync(path.join(tmpdir(), "postern-dovecot-oauth2-"));
-  chmodSync(dir, 0o755);
-  mkdirSync(path.join(dir, "state"));
-  const port = await freePort();
-  writeFileSync(
-    path.join(dir, "oauth2.conf.ext"),
-    `introspection_mode = post
+/** Bearer tokens (OAUTHBEARER, XOAUTH2) checked at `introspectionUrl` (RFC 7662, POST). */
+export function startOAuth2Dovecot(introspectionUrl: string): Promise<RunningRelayDovecot> {
+  return startAuthDovecot({
+    mechanisms: "oauthbearer xoauth2",
+    files: {
+      "oauth2.conf.ext": `introspection_mode = post
 introspection_url = ${introspectionUrl}
 username_attribute = username
 active_attribute = active
 active_value = true
 `,
-  );
+    },
+    passdb: (dir) => `driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/oauth2.conf.ext`,
+  });
+}
+
+/** DIGEST-MD5 (which the shared test Dovecot does not offer) over a passwd-file of plaintext passwords. */
+export function startDigestDovecot(passwd: string, realm: string): Promise<RunningRelayDovecot> {
+  return startAuthDovecot({
+    mechanisms: "digest-md5",
+    extra: `auth_realms = ${realm}\nauth_default_realm = ${realm}\n`,
+    files: { "users.passwd": passwd },
+    passdb: (dir) => `driver = passwd-file\n  args = scheme=PLAIN username_format=%n ${dir}/users.passwd`,
+  });
+}
+
+async function startAuthDovecot(options: {
+  mechanisms: string;
+  files: Record<string, string>;
+  passdb: (dir: string) => string;
+  extra?: string;
+}): Promise<RunningRelayDovecot> {
+  requireDovecot();
+  const dir = mkdtempSync(path.join(tmpdir(), "postern-dovecot-relay-"));
+  chmodSync(dir, 0o755);
+  mkdirSync(path.join(dir, "state"));
+  const port = await freePort();
+  for (const [name, text] of Object.entries(options.files)) {
+    writeFileSync(path.join(dir, name), text);
+    chmodSync(path.join(dir, name), 0o644);
+  }
   const root = process.getuid?.() === 0;
   const user = userInfo().username;
   writeFileSync(
@@ -38,16 +65,14 @@ active_value = true
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
-instance_name = postern-oauth2-${port}
+instance_name = postern-relay-${port}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = oauthbearer xoauth2
+auth_mechanisms = ${options.mechanisms}
 auth_failure_delay = 0
-${root ? "default_internal_user = dovecot\ndefault_login_user = dovenull" : `default_internal_user = ${user}\ndefault_login_user = ${user}\nservice anvil {\n  chroot =\n}`}
+${options.extra ?? ""}${root ? "default_internal_user = dovecot\ndefault_login_user = dovenull" : `default_internal_user = ${user}\ndefault_login_user = ${user}\nservice anvil {\n  chroot =\n}`}
 passdb {
-  driver = oauth2
-  mechanisms = xoauth2 oauthbearer
-  args = ${dir}/oauth2.conf.ext
+  ${options.passdb(dir)}
 }
 service auth {
   inet_listener {

@@ -1,5 +1,6 @@
-// OAUTHBEARER and XOAUTH2 from the relay client against a real Postfix whose Dovecot SASL checks
-// bearer tokens at an OAuth 2.0 introspection endpoint (RFC 7662) run by this test.
+// The client mechanisms the shared test Dovecot does not offer, against a real Postfix: OAUTHBEARER
+// and XOAUTH2 through a Dovecot that checks bearer tokens at an OAuth 2.0 introspection endpoint
+// (RFC 7662) run by this test, and DIGEST-MD5 through a Dovecot that offers it.
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,8 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RelayOptions } from "../../src/core/smtp/client/index.ts";
 import { openRelaySession } from "../../src/core/smtp/client/index.ts";
 import { connectNode } from "../../src/node/net-socket.ts";
-import { type RunningOAuth2Dovecot, startOAuth2Dovecot } from "../postfix/oauth2-dovecot.ts";
 import { type RunningPostfix, startPostfix } from "../postfix/postfix-process.ts";
+import {
+  type RunningRelayDovecot,
+  startDigestDovecot,
+  startOAuth2Dovecot,
+} from "../postfix/relay-dovecot.ts";
 import { makeTestCertificates } from "../smarthost/certificates.ts";
 
 const certificates = makeTestCertificates(path.resolve(".wrangler/test-certs"));
@@ -17,7 +22,8 @@ const USER = "alice@contoso.test";
 const valid = new Set<string>();
 const introspected: string[] = [];
 let introspection: http.Server;
-let dovecot: RunningOAuth2Dovecot;
+let dovecot: RunningRelayDovecot;
+let digestDovecot: RunningRelayDovecot;
 let postfix: RunningPostfix;
 
 beforeAll(async () => {
@@ -33,17 +39,22 @@ beforeAll(async () => {
   await once(introspection, "listening");
   const url = `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`;
   dovecot = await startOAuth2Dovecot(url);
+  digestDovecot = await startDigestDovecot("alice:{PLAIN}alice-secret\n", "postfix.test");
   postfix = await startPostfix({
     saslPath: `inet:127.0.0.1:${dovecot.port}`,
     certFile: certificates.certFile,
     keyFile: certificates.keyFile,
-    listeners: { submission: {} },
+    listeners: {
+      submission: {},
+      digest: { options: { smtpd_sasl_path: `inet:127.0.0.1:${digestDovecot.port}` } },
+    },
   });
 }, 60_000);
 
 afterAll(async () => {
   await postfix?.stop();
   await dovecot?.stop();
+  await digestDovecot?.stop();
   introspection?.close();
 });
 
@@ -117,5 +128,42 @@ describe("bearer tokens against Postfix + Dovecot (oauth2 passdb)", () => {
       reason: "SASL authentication failure: No worthy mechs found",
     });
     expect(introspected.length).toBe(before);
+  });
+});
+
+describe("DIGEST-MD5 against Postfix + Dovecot", () => {
+  const password = (secret: string): Partial<RelayOptions> => ({
+    port: postfix.ports.digest!,
+    auth: { username: "alice", password: secret },
+  });
+
+  it("authenticates, checks the server's rspauth, and Postfix accepts the message", async () => {
+    expect(await relay("", password("alice-secret"))).toEqual({
+      ok: true,
+      mechanism: "DIGEST-MD5",
+      status: "sent",
+    });
+    expect(postfix.log()).toMatch(/sasl_method=DIGEST-MD5, sasl_username=alice/);
+  });
+
+  it("a wrong password gets Postfix's 535", async () => {
+    expect(await relay("", password("wrong"))).toMatchObject({
+      ok: false,
+      status: "deferred",
+      reason: expect.stringMatching(/said: 535 5\.7\.8 /),
+    });
+  });
+
+  it("noactive refuses it: No worthy mechs found", async () => {
+    const sasl = {
+      securityOptions: "noplaintext, noanonymous",
+      tlsSecurityOptions: "noactive",
+      tlsVerifiedSecurityOptions: "noactive",
+      mechanismFilter: "",
+    };
+    expect(await relay("", { ...password("alice-secret"), sasl })).toMatchObject({
+      ok: false,
+      reason: "SASL authentication failure: No worthy mechs found",
+    });
   });
 });
