@@ -3,6 +3,7 @@
 // sasl-xoauth2 lets the password field name a token store). Also Postfix's
 // smtp_sasl_auth_cache_name: a credential the smarthost refused is not tried again until it
 // changes or the entry expires.
+import { printable } from "../printable.ts";
 import type { AuthCredentials } from "../smtp/client/index.ts";
 import { accessToken, type OAuth2Store } from "./oauth2-token.ts";
 import type { RelayCredentials } from "./relay-credentials.ts";
@@ -47,6 +48,23 @@ export function oauth2Name(password: string): string | null {
 }
 
 export async function prepareRelayAuth(
+  credentials: RelayCredentials | null,
+  server: string,
+  policy: RelayAuthPolicy,
+  ports: RelayAuthPorts,
+  now: number,
+): Promise<PreparedAuth> {
+  try {
+    return await prepare(credentials, server, policy, ports, now);
+  } catch (error) {
+    // Storage trouble (a missing or wrong POSTERN_SECRET_KEY, the database): retry later. Our own
+    // errors name keys and tables, never secrets.
+    const why = error instanceof Error ? error.message : String(error);
+    return { ok: false, status: "deferred", reason: `cannot load the relay credential: ${printable(why)}` };
+  }
+}
+
+async function prepare(
   credentials: RelayCredentials | null,
   server: string,
   policy: RelayAuthPolicy,

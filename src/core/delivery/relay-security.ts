@@ -1,6 +1,8 @@
 // The smtp_tls_* and smtp_sasl_* parameters of a delivery run, read once into what the relay client
 // and relay-auth.ts take. A bad value is a ConfigError: the run defers rather than weakening TLS.
 import { ConfigError, type Settings } from "../config/settings.ts";
+import { parseMechanismFilter } from "../sasl/mechanism-filter.ts";
+import { parseSecurityOptions } from "../sasl/security-options.ts";
 import type { RelayOptions, TlsSecurityLevel } from "../smtp/client/index.ts";
 import type { RelayAuthPolicy } from "./relay-auth.ts";
 
@@ -33,15 +35,21 @@ export function relaySecurity(settings: Settings, hop: HopKind = {}): RelaySecur
       ? "encrypt"
       : (level as TlsSecurityLevel);
   const caFile = settings.get("smtp_tls_CAfile");
+  const sasl = {
+    securityOptions: settings.get("smtp_sasl_security_options"),
+    tlsSecurityOptions: settings.get("smtp_sasl_tls_security_options"),
+    tlsVerifiedSecurityOptions: settings.get("smtp_sasl_tls_verified_security_options"),
+    mechanismFilter: settings.get("smtp_sasl_mechanism_filter"),
+  };
+  // Parsed here too, so a bad value defers the run with its reason instead of failing mid-session.
+  parseSecurityOptions(sasl.securityOptions, "smtp_sasl_security_options");
+  parseSecurityOptions(sasl.tlsSecurityOptions, "smtp_sasl_tls_security_options");
+  parseSecurityOptions(sasl.tlsVerifiedSecurityOptions, "smtp_sasl_tls_verified_security_options");
+  parseMechanismFilter(sasl.mechanismFilter, "smtp_sasl_mechanism_filter");
   return {
     tlsLevel,
     wrapperMode,
-    sasl: {
-      securityOptions: settings.get("smtp_sasl_security_options"),
-      tlsSecurityOptions: settings.get("smtp_sasl_tls_security_options"),
-      tlsVerifiedSecurityOptions: settings.get("smtp_sasl_tls_verified_security_options"),
-      mechanismFilter: settings.get("smtp_sasl_mechanism_filter"),
-    },
+    sasl,
     ...(caFile ? { caFile } : {}),
     authSoftBounce: settings.bool("smtp_sasl_auth_soft_bounce"),
     dummyMailAuth: settings.bool("smtp_send_dummy_mail_auth"),

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, Settings } from "../config/settings.ts";
+import { relayAuthPolicy, relaySecurity } from "./relay-security.ts";
+
+describe("relaySecurity", () => {
+  const levels = [
+    { set: {}, tlsLevel: "may", wrapperMode: false },
+    { set: { smtp_tls_security_level: "" }, tlsLevel: "none", wrapperMode: false },
+    { set: { smtp_tls_security_level: "VERIFY" }, tlsLevel: "verify", wrapperMode: false },
+    { set: { smtp_tls_security_level: "secure" }, tlsLevel: "secure", wrapperMode: false },
+    { set: { smtp_tls_wrappermode: "yes" }, tlsLevel: "encrypt", wrapperMode: true },
+    {
+      set: { smtp_tls_wrappermode: "yes", smtp_tls_security_level: "none" },
+      tlsLevel: "encrypt",
+      wrapperMode: true,
+    },
+    {
+      set: { smtp_tls_wrappermode: "yes", smtp_tls_security_level: "verify" },
+      tlsLevel: "verify",
+      wrapperMode: true,
+    },
+  ] as const;
+  for (const { set, tlsLevel, wrapperMode } of levels) {
+    it(`${JSON.stringify(set)} -> ${tlsLevel}${wrapperMode ? " (wrapper)" : ""}`, () => {
+      expect(relaySecurity(new Settings(set))).toMatchObject({ tlsLevel, wrapperMode });
+    });
+  }
+
+  it("reads the smtp_sasl_* policy, with the verified options defaulting to the TLS ones", () => {
+    const got = relaySecurity(
+      new Settings({
+        smtp_sasl_tls_security_options: "noanonymous, noactive",
+        smtp_send_dummy_mail_auth: "yes",
+      }),
+    );
+    expect(got.sasl).toEqual({
+      securityOptions: "noplaintext, noanonymous",
+      tlsSecurityOptions: "noanonymous, noactive",
+      tlsVerifiedSecurityOptions: "noanonymous, noactive",
+      mechanismFilter: "",
+    });
+    expect(got).toMatchObject({ authSoftBounce: true, dummyMailAuth: true });
+    expect(got.caFile).toBeUndefined();
+  });
+
+  it("refuses what would weaken or break the policy, as a ConfigError", () => {
+    const bad = [
+      { smtp_tls_security_level: "dane" },
+      { smtp_sasl_security_options: "noplaintxt" },
+      { smtp_sasl_tls_verified_security_options: "anonymous" },
+      { smtp_sasl_mechanism_filter: "hash:/etc/postfix/mechs" },
+    ];
+    for (const set of bad) expect(() => relaySecurity(new Settings(set))).toThrow(ConfigError);
+  });
+
+  it("relayAuthPolicy: the cache is on when named", () => {
+    expect(relayAuthPolicy(new Settings({}))).toEqual({
+      cache: false,
+      cacheTtlMs: 90 * 86_400_000,
+      softBounce: true,
+    });
+    expect(relayAuthPolicy(new Settings({ smtp_sasl_auth_cache_name: "d1:sasl_auth_cache" })).cache).toBe(
+      true,
+    );
+  });
+});
