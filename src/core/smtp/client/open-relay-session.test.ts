@@ -521,9 +521,42 @@ describe("openRelaySession: smtp_send_dummy_mail_auth", () => {
       if (!opened.ok) throw new Error(opened.outcome.reason);
       expect((await opened.session.send(message))[0]!.status).toBe("sent");
       await opened.session.close();
-      expect(server.lines.find((l) => l.startsWith("MAIL FROM:"))).toBe(
-        `MAIL FROM:<a@example.com>${want}`,
-      );
+      expect(server.lines.find((l) => l.startsWith("MAIL FROM:"))).toBe(`MAIL FROM:<a@example.com>${want}`);
     });
   }
+});
+
+describe("openRelaySession: bearer tokens", () => {
+  const token = "ya29.a0AfH6SMBx-token_value";
+  const auth = { username: "sender@contoso.test", token };
+  const ehlo = (s: boolean) => (s ? ["AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER"] : ["STARTTLS"]);
+
+  it("OAUTHBEARER carries the token, the user and the host (RFC 7628 §3.1) in the initial response", async () => {
+    const server = new ScriptedServer({ ehlo });
+    const result = await openRelaySession(server.connect, { ...BASE, tlsLevel: "encrypt", auth });
+    expect(result.ok && result.session.authMechanism).toBe("OAUTHBEARER");
+    const line = server.lines.find((l) => l.startsWith("AUTH "))!;
+    expect(atob(line.split(" ")[2]!)).toBe(
+      `n,a=sender@contoso.test,\x01host=mx.test\x01port=587\x01auth=Bearer ${token}\x01\x01`,
+    );
+    if (result.ok) await result.session.close();
+  });
+
+  it("never puts the token in a reason, even when the server echoes it", async () => {
+    const { result } = await open(
+      {
+        ehlo,
+        answer: (l) => (l.startsWith("AUTH") ? `535 5.7.8 bad token ${token} ${l.split(" ")[2]}` : undefined),
+      },
+      { tlsLevel: "encrypt", auth },
+    );
+    expect(result).toEqual({
+      ok: false,
+      outcome: {
+        status: "deferred",
+        reason: `SASL authentication failed; server ${PEER} said: 535 5.7.8 bad token [redacted] [redacted]`,
+        authRejected: true,
+      },
+    });
+  });
 });
