@@ -36,6 +36,7 @@ export default defineConfig({
                 TEST_SMARTHOST: inject<string>("smarthost"),
                 TEST_DOVECOT: inject<string>("dovecot"),
                 TEST_WEBHOOK_RECEIVER: inject<string>("webhookReceiver"),
+                TEST_UNTRUSTED_SMARTHOST: inject<string>("untrustedSmarthost"),
               },
               // A second Worker calling Postern over real service bindings (test/worker/rpc.test.ts).
               // The Worker under test runs as the pool's runner, "vitest-plugin-runner-<project>".
@@ -74,6 +75,7 @@ export default defineConfig({
             "./test/smarthost/global-setup.ts",
             "./test/dovecot/global-setup.ts",
             "./test/webhook-receiver/global-setup.ts",
+            "./test/smarthost/untrusted-global-setup.ts",
           ],
           setupFiles: ["./test/worker/apply-migrations.ts"],
           fileParallelism: false,

@@ -32,6 +32,7 @@ declare global {
       /** The client-app Worker of the RPC tests (vitest.config.ts). */
       CLIENT_APP?: Fetcher;
       TEST_WEBHOOK_RECEIVER?: string;
+      TEST_UNTRUSTED_SMARTHOST?: string;
     }
   }
 }

@@ -2,6 +2,7 @@
 // TLS levels verify and encrypt against the real smarthost (workerd checks its certificate against
 // its trust store, which holds the test CA through NODE_EXTRA_CA_CERTS), the smtp_sasl_* options,
 // the auth cache in D1, and OAuth2 credentials through the admin API without their secrets.
+import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { admin, allFinal, newAccount, setParameters, sink, submitJson, waitFor } from "./helpers.ts";
 
@@ -139,5 +140,51 @@ describe("OAuth2 relay credentials through the admin API on D1", () => {
         .status,
     ).toBe(422);
     expect((await admin("PUT", "/relay/oauth2/bad%20name", body)).status).toBe(422);
+  });
+});
+
+describe("smtp_tls_security_level on Workers: connect() always verifies", () => {
+  const untrusted = `[127.0.0.1]:${env.TEST_UNTRUSTED_SMARTHOST}`;
+
+  async function via(level: string, authEnable: string) {
+    await setParameters({
+      relayhost: untrusted,
+      smtp_sasl_auth_enable: authEnable,
+      smtp_tls_security_level: level,
+      smtp_tls_wrappermode: "no",
+      smtp_sasl_mechanism_filter: "",
+      smtp_sasl_tls_verified_security_options: "$smtp_sasl_tls_security_options",
+    });
+    const res = await admin("PUT", `/maps/sasl_passwd/${encodeURIComponent(untrusted)}`, {
+      value: "relay:relay-secret",
+    });
+    expect(res.status).toBe(200);
+  }
+
+  it("encrypt: a self-signed certificate fails the handshake; deferred, nothing sent", async () => {
+    await via("encrypt", "yes");
+    const { alice, id } = await send("encrypt@example.net");
+    const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
+    expect(view.recipients[0]).toMatchObject({
+      status: "deferred",
+      reply: "Cannot start TLS: handshake failure",
+    });
+  });
+
+  it("may: the failed handshake is retried in plaintext, where noplaintext keeps the password back", async () => {
+    await via("may", "yes");
+    const { alice, id } = await send("may-auth@example.net");
+    const view = await waitFor(alice.basic, id, (v) => v.recipients[0]!.attempts >= 1);
+    expect(view.recipients[0]).toMatchObject({
+      status: "deferred",
+      reply: "SASL authentication failure: No worthy mechs found",
+    });
+  });
+
+  it("may without credentials: the message goes in plaintext, as Postfix's may would send it", async () => {
+    await via("may", "no");
+    const { alice, id } = await send("may-plain@example.net");
+    const view = await waitFor(alice.basic, id, allFinal);
+    expect(view.recipients[0]).toMatchObject({ status: "sent" });
   });
 });
