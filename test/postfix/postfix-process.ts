@@ -31,6 +31,8 @@ export interface RunningPostfix {
   ports: Record<string, number>;
   /** Postfix's maillog_file. */
   log(): string;
+  /** Whether the log shows `text` within a few seconds (postlogd writes it a little after the reply). */
+  logged(text: string | RegExp, timeoutMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -155,7 +157,15 @@ ${options.mainCf ?? ""}
     if (!stopped) execFileSync(POSTFIX, ["-c", etc, "stop"], { stdio: "ignore" });
   });
   for (const port of Object.values(ports)) await waitForListener(port, 10_000, log);
-  return { dir, ports, log, stop };
+  const logged = async (text: string | RegExp, timeoutMs = 5_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = typeof text === "string" ? log().includes(text) : text.test(log());
+      if (found || Date.now() > deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  return { dir, ports, log, logged, stop };
 }
 
 async function waitForListener(port: number, timeoutMs: number, log: () => string): Promise<void> {
