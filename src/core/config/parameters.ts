@@ -144,7 +144,7 @@ export const PARAMETERS = {
   lmtp_tls_security_level: {
     default: "may",
     postfix: "(empty: none)",
-    meaning: "none, may, encrypt towards an lmtp: next hop.",
+    meaning: "none, may, encrypt, verify, secure towards an lmtp: next hop (as smtp_tls_security_level).",
   },
   lmtp_connect_timeout: { default: "30s", postfix: "0s", meaning: "Connection set-up timeout (LMTP)." },
   lmtp_lhlo_timeout: { default: "300s", meaning: "Greeting and LHLO timeout (LMTP)." },

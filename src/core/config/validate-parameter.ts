@@ -58,7 +58,7 @@ export function validateParameter(name: ParameterName, value: string): string | 
       const url = parseUpstreamUrl(value);
       if (!url.ok) return url.reason;
     } else if (
-      name === "smtp_tls_security_level" &&
+      (name === "smtp_tls_security_level" || name === "lmtp_tls_security_level") &&
       !["none", "may", "encrypt", "verify", "secure"].includes(value)
     ) {
       return "expected none, may, encrypt, verify or secure";

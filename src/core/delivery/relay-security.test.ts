@@ -26,6 +26,19 @@ describe("relaySecurity", () => {
     });
   }
 
+  it("an lmtp: next hop reads lmtp_tls_security_level and has no wrapper mode; a UNIX socket no TLS", () => {
+    const settings = new Settings({
+      smtp_tls_security_level: "encrypt",
+      smtp_tls_wrappermode: "yes",
+      lmtp_tls_security_level: "verify",
+    });
+    expect(relaySecurity(settings, { lmtp: true })).toMatchObject({ tlsLevel: "verify", wrapperMode: false });
+    expect(relaySecurity(settings, { lmtp: true, unix: true })).toMatchObject({ tlsLevel: "none" });
+    expect(() => relaySecurity(new Settings({ lmtp_tls_security_level: "dane" }), { lmtp: true })).toThrow(
+      /lmtp_tls_security_level = dane/,
+    );
+  });
+
   it("reads the smtp_sasl_* policy, with the verified options defaulting to the TLS ones", () => {
     const got = relaySecurity(
       new Settings({
