@@ -75,7 +75,8 @@ export class Settings {
   #expand(value: string, depth: number): string {
     if (!value.includes("$")) return value;
     if (depth > MAX_EXPANSION_DEPTH) throw new ConfigError(`parameter expansion too deep in "${value}"`);
-    return value.replace(/\$(?:\{([a-z0-9_]+)\}|([a-z0-9_]+))/g, (whole, braced, bare) => {
+    // Postfix names may hold capitals (smtp_tls_CAfile).
+    return value.replace(/\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (whole, braced, bare) => {
       const name = (braced ?? bare) as string;
       if (!isParameterName(name)) return whole;
       return this.#expand(this.#values.get(name) ?? "", depth + 1);
