@@ -146,6 +146,58 @@ export const PARAMETERS = {
     postfix: "(empty: none)",
     meaning: "none, may, encrypt, verify, secure towards an lmtp: next hop (as smtp_tls_security_level).",
   },
+  // The lmtp_* twins of the client's SASL and TLS policy: Postfix's own defaults, spelled as the
+  // smtp_* value so that one policy holds unless an lmtp: next hop is set apart.
+  lmtp_tls_CAfile: {
+    default: "$smtp_tls_CAfile",
+    postfix: "(empty)",
+    meaning: "smtp_tls_CAfile for an lmtp: next hop.",
+  },
+  lmtp_sasl_security_options: {
+    default: "$smtp_sasl_security_options",
+    postfix: "noplaintext, noanonymous",
+    meaning: "smtp_sasl_security_options for an lmtp: next hop.",
+  },
+  lmtp_sasl_tls_security_options: {
+    default: "$smtp_sasl_tls_security_options",
+    postfix: "$lmtp_sasl_security_options",
+    meaning: "smtp_sasl_tls_security_options for an lmtp: next hop.",
+  },
+  lmtp_sasl_tls_verified_security_options: {
+    default: "$smtp_sasl_tls_verified_security_options",
+    postfix: "$lmtp_sasl_tls_security_options",
+    meaning: "smtp_sasl_tls_verified_security_options for an lmtp: next hop.",
+  },
+  lmtp_sasl_mechanism_filter: {
+    default: "$smtp_sasl_mechanism_filter",
+    postfix: "(empty)",
+    meaning: "smtp_sasl_mechanism_filter for an lmtp: next hop.",
+  },
+  lmtp_sasl_auth_soft_bounce: {
+    default: "$smtp_sasl_auth_soft_bounce",
+    postfix: "yes",
+    meaning: "smtp_sasl_auth_soft_bounce for an lmtp: next hop.",
+  },
+  lmtp_sasl_auth_cache_name: {
+    default: "$smtp_sasl_auth_cache_name",
+    postfix: "(empty)",
+    meaning: "smtp_sasl_auth_cache_name for an lmtp: next hop.",
+  },
+  lmtp_sasl_auth_cache_time: {
+    default: "$smtp_sasl_auth_cache_time",
+    postfix: "90d",
+    meaning: "smtp_sasl_auth_cache_time for an lmtp: next hop.",
+  },
+  lmtp_send_dummy_mail_auth: {
+    default: "$smtp_send_dummy_mail_auth",
+    postfix: "no",
+    meaning: "smtp_send_dummy_mail_auth for an lmtp: next hop.",
+  },
+  lmtp_sasl_password_result_delimiter: {
+    default: "$smtp_sasl_password_result_delimiter",
+    postfix: ":",
+    meaning: "smtp_sasl_password_result_delimiter for lmtp_sasl_password_maps.",
+  },
   lmtp_connect_timeout: { default: "30s", postfix: "0s", meaning: "Connection set-up timeout (LMTP)." },
   lmtp_lhlo_timeout: { default: "300s", meaning: "Greeting and LHLO timeout (LMTP)." },
   lmtp_data_done_timeout: { default: "600s", meaning: "Timeout for the replies to the end of DATA (LMTP)." },

@@ -24,8 +24,14 @@ describe("Settings", () => {
     { name: "braced", raw: "mail.${mydomain}", want: "mail.example" },
     { name: "nested", raw: "$smtp_helo_name", want: "gw.example" },
     { name: "unknown names stay", raw: "$nonsense", want: "$nonsense" },
+    { name: "a name with capitals", raw: "$smtp_tls_CAfile", want: "/etc/ssl/ca.pem" },
   ])("expands $name references: $name", ({ raw, want }) => {
-    const s = new Settings({ myhostname: "gw.example", mydomain: "example", relayhost: raw });
+    const s = new Settings({
+      myhostname: "gw.example",
+      mydomain: "example",
+      smtp_tls_CAfile: "/etc/ssl/ca.pem",
+      relayhost: raw,
+    });
     expect(s.get("relayhost")).toBe(want);
     expect(s.raw("relayhost")).toBe(raw);
   });
@@ -76,5 +82,21 @@ describe("validateParameter for the SMTP listener's parameters", () => {
     expect(validateParameter("smtpd_sasl_auth_enable", "maybe")).not.toBeNull();
     expect(validateParameter("smtpd_forbid_bare_newline", "sometimes")).not.toBeNull();
     expect(validateParameter("smtpd_hard_error_limit", "lots")).not.toBeNull();
+  });
+});
+
+describe("validateParameter for the lmtp_* twins", () => {
+  it("checks a twin as its smtp_* parameter", () => {
+    expect(validateParameter("lmtp_sasl_security_options", "noplaintext, noanonymous")).toBeNull();
+    expect(validateParameter("lmtp_sasl_security_options", "nosuchoption")).toMatch(
+      /unknown security option/,
+    );
+    expect(validateParameter("lmtp_sasl_mechanism_filter", "!scram-sha-1, static:all")).toBeNull();
+    expect(validateParameter("lmtp_sasl_auth_soft_bounce", "maybe")).not.toBeNull();
+    expect(validateParameter("lmtp_tls_security_level", "secure")).toBeNull();
+    expect(validateParameter("lmtp_tls_security_level", "dane")).not.toBeNull();
+    expect(validateParameter("lmtp_sasl_auth_cache_time", "forever")).not.toBeNull();
+    // Parameters of LMTP's own (no smtp_* counterpart) are checked as they are.
+    expect(validateParameter("lmtp_lhlo_name", "mx.example")).toBeNull();
   });
 });

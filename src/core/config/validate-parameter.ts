@@ -6,7 +6,7 @@ import { parseNetworkList } from "../policy/network-list.ts";
 import { parseRestrictions } from "../policy/parse-restrictions.ts";
 import { parseMechanismFilter } from "../sasl/mechanism-filter.ts";
 import { sessionConfig } from "../smtp/server/session-config.ts";
-import type { ParameterName } from "./parameters.ts";
+import { PARAMETERS, type ParameterName } from "./parameters.ts";
 import { Settings } from "./settings.ts";
 import { SMTPD_PARAMETERS } from "./smtpd-parameters.ts";
 import { parseUpstreamUrl } from "./upstream-url.ts";
@@ -41,6 +41,10 @@ const SASL_OPTIONS = /^(?:noplaintext|noactive|nodictionary|noanonymous|mutual_a
 
 /** A reason the value is unusable, or null when it is fine. */
 export function validateParameter(name: ParameterName, value: string): string | null {
+  // An lmtp_* twin takes what its smtp_* parameter takes.
+  const twin = name.startsWith("lmtp_") ? `smtp_${name.slice(5)}` : null;
+  if (twin !== null && Object.hasOwn(PARAMETERS, twin))
+    return validateParameter(twin as ParameterName, value);
   const settings = new Settings({ [name]: value });
   try {
     // The SMTP listener's parameters are checked the way the listener reads them.
@@ -58,7 +62,7 @@ export function validateParameter(name: ParameterName, value: string): string | 
       const url = parseUpstreamUrl(value);
       if (!url.ok) return url.reason;
     } else if (
-      (name === "smtp_tls_security_level" || name === "lmtp_tls_security_level") &&
+      name === "smtp_tls_security_level" &&
       !["none", "may", "encrypt", "verify", "secure"].includes(value)
     ) {
       return "expected none, may, encrypt, verify or secure";

@@ -12,7 +12,7 @@ import type { Outcome, PendingRecipient, QueuedMessage } from "./deliver.ts";
 import { type NextHop, relayLabel } from "./next-hop.ts";
 import { afterAuthRejected, prepareRelayAuth, type RelayAuthPorts } from "./relay-auth.ts";
 import { findRelayCredentials, passwordMapKeys, type RelayCredentials } from "./relay-credentials.ts";
-import { relayAuthPolicy, relaySecurity } from "./relay-security.ts";
+import { clientParameter, relayAuthPolicy, relaySecurity } from "./relay-security.ts";
 import type { SessionSlots } from "./session-slots.ts";
 
 /**
@@ -107,13 +107,16 @@ async function credentialsFor(
   deps: HopDeps,
 ): Promise<RelayCredentials | null> {
   if (!deps.settings.bool(names.authEnable)) return null;
+  const kind = { lmtp: hop.protocol === "lmtp" };
   const keys = passwordMapKeys(
     hop,
     message.mailFrom,
+    // Sender-dependent keys are SMTP only (smtp_sasl_glue.c: smtp_mode); LMTP ignores them.
     deps.settings.bool("smtp_sender_dependent_authentication"),
   );
   const tables = parseMapList(deps.settings.get(names.passwordMaps)).map(deps.openTable);
-  return findRelayCredentials(tables, keys, deps.settings.get("smtp_sasl_password_result_delimiter"));
+  const delimiter = deps.settings.get(clientParameter(kind, "sasl_password_result_delimiter"));
+  return findRelayCredentials(tables, keys, delimiter);
 }
 
 /** Throws ConfigError for a bad smtp_tls_* / smtp_sasl_* value (see relay-security.ts). */
@@ -159,7 +162,7 @@ async function deliverGroup(
   let options: RelayOptions;
   let authPolicy: ReturnType<typeof relayAuthPolicy>;
   try {
-    authPolicy = relayAuthPolicy(deps.settings);
+    authPolicy = relayAuthPolicy(deps.settings, { lmtp: hop.protocol === "lmtp" });
     options = relayOptions(hop, null, names, deps);
   } catch (error) {
     if (error instanceof ConfigError) return failAll("deferred", error.message, "4.3.5");

@@ -66,6 +66,50 @@ describe("relaySecurity", () => {
     for (const set of bad) expect(() => relaySecurity(new Settings(set))).toThrow(ConfigError);
   });
 
+  it("an lmtp: next hop reads the lmtp_* twins of the SASL policy, which follow smtp_* until set", () => {
+    const shared = new Settings({
+      smtp_sasl_security_options: "noanonymous",
+      smtp_sasl_mechanism_filter: "!cram-md5, static:all",
+      smtp_tls_CAfile: "/etc/ssl/smarthost-ca.pem",
+      smtp_send_dummy_mail_auth: "yes",
+    });
+    expect(relaySecurity(shared, { lmtp: true })).toMatchObject({
+      sasl: { securityOptions: "noanonymous", mechanismFilter: "!cram-md5, static:all" },
+      caFile: "/etc/ssl/smarthost-ca.pem",
+      dummyMailAuth: true,
+    });
+    const apart = new Settings({
+      smtp_sasl_security_options: "noanonymous",
+      smtp_sasl_auth_soft_bounce: "yes",
+      smtp_sasl_auth_cache_name: "d1:sasl_auth_cache",
+      lmtp_sasl_security_options: "noplaintext, noanonymous",
+      lmtp_sasl_tls_verified_security_options: "noanonymous",
+      lmtp_sasl_mechanism_filter: "scram-sha-256",
+      lmtp_tls_CAfile: "/etc/ssl/lmtp-ca.pem",
+      lmtp_sasl_auth_soft_bounce: "no",
+      lmtp_sasl_auth_cache_name: "",
+    });
+    const lmtp = relaySecurity(apart, { lmtp: true });
+    expect(lmtp).toMatchObject({
+      sasl: {
+        securityOptions: "noplaintext, noanonymous",
+        tlsVerifiedSecurityOptions: "noanonymous",
+        mechanismFilter: "scram-sha-256",
+      },
+      caFile: "/etc/ssl/lmtp-ca.pem",
+      authSoftBounce: false,
+    });
+    expect(relaySecurity(apart)).toMatchObject({
+      sasl: { securityOptions: "noanonymous" },
+      authSoftBounce: true,
+    });
+    expect(relayAuthPolicy(apart, { lmtp: true })).toMatchObject({ cache: false, softBounce: false });
+    expect(relayAuthPolicy(apart)).toMatchObject({ cache: true, softBounce: true });
+    expect(() =>
+      relaySecurity(new Settings({ lmtp_sasl_security_options: "nosuchoption" }), { lmtp: true }),
+    ).toThrow(/lmtp_sasl_security_options/);
+  });
+
   it("relayAuthPolicy: the cache is on when named", () => {
     expect(relayAuthPolicy(new Settings({}))).toEqual({
       cache: false,

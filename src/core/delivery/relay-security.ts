@@ -1,5 +1,6 @@
 // The smtp_tls_* and smtp_sasl_* parameters of a delivery run, read once into what the relay client
 // and relay-auth.ts take. A bad value is a ConfigError: the run defers rather than weakening TLS.
+import type { ParameterName } from "../config/parameters.ts";
 import { ConfigError, type Settings } from "../config/settings.ts";
 import { parseMechanismFilter } from "../sasl/mechanism-filter.ts";
 import { parseSecurityOptions } from "../sasl/security-options.ts";
@@ -19,8 +20,35 @@ export interface HopKind {
   unix?: boolean;
 }
 
+/**
+ * The client parameters an lmtp: hop reads under their lmtp_* names, as Postfix's lmtp(8) does
+ * (their defaults point at the smtp_* values, so one policy holds unless LMTP is set apart).
+ */
+export type ClientParameter =
+  | "tls_security_level"
+  | "tls_CAfile"
+  | "sasl_security_options"
+  | "sasl_tls_security_options"
+  | "sasl_tls_verified_security_options"
+  | "sasl_mechanism_filter"
+  | "sasl_auth_soft_bounce"
+  | "sasl_auth_cache_name"
+  | "sasl_auth_cache_time"
+  | "send_dummy_mail_auth"
+  | "sasl_password_result_delimiter";
+
+type ClientParameterName = `${"smtp" | "lmtp"}_${ClientParameter}`;
+/** Every twin is in the parameter table: this fails to compile, naming it, when one is missing. */
+type Unlisted = Exclude<ClientParameterName, ParameterName>;
+export const everyTwinListed: [Unlisted] extends [never] ? true : Unlisted = true;
+
+export function clientParameter(hop: HopKind, name: ClientParameter): ClientParameterName {
+  return `${hop.lmtp ? "lmtp" : "smtp"}_${name}` as ClientParameterName;
+}
+
 export function relaySecurity(settings: Settings, hop: HopKind = {}): RelaySecurity {
-  const parameter = hop.lmtp ? "lmtp_tls_security_level" : "smtp_tls_security_level";
+  const name = (parameter: ClientParameter) => clientParameter(hop, parameter);
+  const parameter = name("tls_security_level");
   const written = settings.get(parameter).toLowerCase();
   const level = written === "" ? "none" : written;
   if (!(LEVELS as readonly string[]).includes(level)) {
@@ -34,32 +62,32 @@ export function relaySecurity(settings: Settings, hop: HopKind = {}): RelaySecur
     : wrapperMode && (level === "none" || level === "may")
       ? "encrypt"
       : (level as TlsSecurityLevel);
-  const caFile = settings.get("smtp_tls_CAfile");
+  const caFile = settings.get(name("tls_CAfile"));
   const sasl = {
-    securityOptions: settings.get("smtp_sasl_security_options"),
-    tlsSecurityOptions: settings.get("smtp_sasl_tls_security_options"),
-    tlsVerifiedSecurityOptions: settings.get("smtp_sasl_tls_verified_security_options"),
-    mechanismFilter: settings.get("smtp_sasl_mechanism_filter"),
+    securityOptions: settings.get(name("sasl_security_options")),
+    tlsSecurityOptions: settings.get(name("sasl_tls_security_options")),
+    tlsVerifiedSecurityOptions: settings.get(name("sasl_tls_verified_security_options")),
+    mechanismFilter: settings.get(name("sasl_mechanism_filter")),
   };
   // Parsed here too, so a bad value defers the run with its reason instead of failing mid-session.
-  parseSecurityOptions(sasl.securityOptions, "smtp_sasl_security_options");
-  parseSecurityOptions(sasl.tlsSecurityOptions, "smtp_sasl_tls_security_options");
-  parseSecurityOptions(sasl.tlsVerifiedSecurityOptions, "smtp_sasl_tls_verified_security_options");
-  parseMechanismFilter(sasl.mechanismFilter, "smtp_sasl_mechanism_filter");
+  parseSecurityOptions(sasl.securityOptions, name("sasl_security_options"));
+  parseSecurityOptions(sasl.tlsSecurityOptions, name("sasl_tls_security_options"));
+  parseSecurityOptions(sasl.tlsVerifiedSecurityOptions, name("sasl_tls_verified_security_options"));
+  parseMechanismFilter(sasl.mechanismFilter, name("sasl_mechanism_filter"));
   return {
     tlsLevel,
     wrapperMode,
     sasl,
     ...(caFile ? { caFile } : {}),
-    authSoftBounce: settings.bool("smtp_sasl_auth_soft_bounce"),
-    dummyMailAuth: settings.bool("smtp_send_dummy_mail_auth"),
+    authSoftBounce: settings.bool(name("sasl_auth_soft_bounce")),
+    dummyMailAuth: settings.bool(name("send_dummy_mail_auth")),
   };
 }
 
-export function relayAuthPolicy(settings: Settings): RelayAuthPolicy {
+export function relayAuthPolicy(settings: Settings, hop: HopKind = {}): RelayAuthPolicy {
   return {
-    cache: settings.get("smtp_sasl_auth_cache_name") !== "",
-    cacheTtlMs: settings.duration("smtp_sasl_auth_cache_time"),
-    softBounce: settings.bool("smtp_sasl_auth_soft_bounce"),
+    cache: settings.get(clientParameter(hop, "sasl_auth_cache_name")) !== "",
+    cacheTtlMs: settings.duration(clientParameter(hop, "sasl_auth_cache_time")),
+    softBounce: settings.bool(clientParameter(hop, "sasl_auth_soft_bounce")),
   };
 }
