@@ -467,7 +467,7 @@ function sessionSasl(
     return sasl;
   };
   const accounts = new Map<string, string | null>();
-  const port = saslAuthPort({
+  const base = saslAuthPort({
     settings,
     context: (transport) => ({
       ...current(transport.tls).context,
@@ -484,6 +484,11 @@ function sessionSasl(
       return found.username;
     },
   });
+  // auth.failed for the named login's webhook endpoints, as on HTTP (the log line is the session's).
+  const port: AuthPort = {
+    ...base,
+    failed: (failure) => services.events.authFailed({ ...failure, clientAddress: client.address }),
+  };
   return {
     port,
     accountOf: (username) => accounts.get(username) ?? null,

@@ -146,4 +146,25 @@ describe("webhooks on the Node runtime", () => {
       },
     });
   }, 60_000);
+
+  it("a wrong password over SMTP (swaks) reports auth.failed for that login, without the password", async () => {
+    await admin("POST", "/webhooks/endpoints", {
+      account: "app@example.com",
+      url: receiver.url("node-smtp-auth"),
+      events: ["auth.failed"],
+    });
+    // biome-ignore format: option/value pairs read better side by side
+    const refused = run("swaks", [
+      "--server", "127.0.0.1", "--port", String(server.smtp!.tlsPort), "--tls-on-connect",
+      "--auth", "PLAIN", "--auth-user", "app@example.com", "--auth-password", "not-the-password-9",
+      "--from", "auth@node.example", "--to", "smtp-rcpt@example.net", "--timeout", "10",
+    ]);
+    await expect(refused).rejects.toMatchObject({ stdout: expect.stringMatching(/<~\* +535 5\.7\.8 /) });
+    const [hook] = await receiver.waitFor("node-smtp-auth", 1, 30_000);
+    expect(JSON.parse(hook!.body)).toMatchObject({
+      type: "auth.failed",
+      data: { login: "app@example.com", mechanism: "PLAIN", reason: "authentication failure" },
+    });
+    expect(hook!.body).not.toContain("not-the-password-9");
+  }, 60_000);
 });

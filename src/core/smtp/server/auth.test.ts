@@ -5,6 +5,7 @@ import { findMechanism } from "../../sasl/mechanisms.ts";
 import { testContext } from "../../sasl/memory-credentials.test-helper.ts";
 import { memoryRateCounter } from "./memory-rate-counter.ts";
 import { saslAuthPort } from "./sasl-auth-port.ts";
+import type { AuthFailure } from "./session-ports.ts";
 import {
   ACCOUNTS,
   base64,
@@ -129,6 +130,23 @@ describe("AUTH through the real mechanisms", () => {
     expect(t.logs).toContain(
       `warn: warning: ${PEER}: SASL PLAIN authentication failed: authentication failure, sasl_username=mallory`,
     );
+  });
+
+  it("the auth port hears of each failure after its log line (auth.failed events), not of a cancel or a success", async () => {
+    const failures: AuthFailure[] = [];
+    const settings = new Settings(TEST_SETTINGS);
+    const base = saslAuthPort({ settings, context: () => testContext(ACCOUNTS) });
+    const t = await tlsTranscript({ auth: { ...base, failed: (failure) => failures.push(failure) } });
+    await t.send(`AUTH PLAIN ${plain("alice", "guess")}\r\n`);
+    t.expect(/^535 /);
+    await t.send("AUTH LOGIN\r\n");
+    t.expect(/^334 /);
+    await t.send("*\r\n");
+    t.expect(/^501 /);
+    await t.send(`AUTH PLAIN ${plain("alice", "alice-password")}\r\n`);
+    t.expect(/^235 /);
+    // The client's own cancel (*) is no failure: Postfix logs none either.
+    expect(failures).toEqual([{ mechanism: "PLAIN", reason: "authentication failure", login: "alice" }]);
   });
 
   it("PLAIN with an authzid the login may act as; the session submits as the authzid", async () => {

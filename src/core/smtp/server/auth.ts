@@ -207,6 +207,7 @@ class Exchange implements AuthExchange {
     core.warn(
       `warning: ${core.peer}: SASL ${this.#spec.name} authentication failed: ${core.printable(reason)}${user}`,
     );
+    core.ports.auth?.failed?.({ mechanism: this.#spec.name, reason, login });
   }
 }
 

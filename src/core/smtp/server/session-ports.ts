@@ -49,6 +49,15 @@ export interface AuthPort {
    * exchange then fails with 535). Without it, the authzid is the login.
    */
   login?(identity: SaslIdentity, mechanism: string): Promise<string | null>;
+  /** Told of each failed exchange after it is logged (auth.failed events); must not throw. */
+  failed?(failure: AuthFailure): void;
+}
+
+export interface AuthFailure {
+  mechanism: string;
+  reason: string;
+  /** The login the client named, when the mechanism carries one. */
+  login: string | null;
 }
 
 export interface SaslLogin {
