@@ -1,10 +1,9 @@
 // CRAM-MD5 and DIGEST-MD5 on the SMTP listener only while some account keeps a shared secret
-// (accounts opt in). Many SMTP clients pick the strongest-looking mechanism offered and do not
-// fall back (curl tries DIGEST-MD5 then CRAM-MD5 before PLAIN), so offering mechanisms no account
-// can pass would lock them out. The answer is cached briefly: EHLO must not cost a query each.
+// (see core/sasl/shared-secret-mechanisms.ts). The answer is cached briefly: EHLO must not cost a
+// query each.
 import { allMechanisms } from "../core/sasl/mechanisms.ts";
+import { withoutSharedSecretMechanisms } from "../core/sasl/shared-secret-mechanisms.ts";
 
-const SHARED_SECRET_MECHANISMS = new Set(["CRAM-MD5", "DIGEST-MD5"]);
 const CACHE_MS = 10_000;
 
 export type EnabledFilter = (
@@ -28,6 +27,6 @@ export function sharedSecretOffer(anySharedSecret: () => Promise<boolean>, now =
   return async (enabled) => {
     if (await any()) return enabled;
     const names = enabled ?? allMechanisms().map((spec) => spec.name);
-    return names.filter((name) => !SHARED_SECRET_MECHANISMS.has(name.toUpperCase()));
+    return withoutSharedSecretMechanisms(names);
   };
 }

@@ -9,6 +9,7 @@ import { openContinuation, sealContinuation } from "../../core/auth/continuation
 import { issueSessionToken } from "../../core/auth/session-token.ts";
 import { base64ToBytes, bytesToBase64 } from "../../core/encoding/base64.ts";
 import { printable } from "../../core/printable.ts";
+import { withoutSharedSecretMechanisms } from "../../core/sasl/shared-secret-mechanisms.ts";
 import { logAuthFailure } from "../auth-log.ts";
 import { describeSasl } from "../openapi/describe.ts";
 import { ProblemError } from "../problem.ts";
@@ -40,13 +41,9 @@ saslRoutes.get("/", doc.list, async (c) => {
   const services = c.get("services");
   const { backend } = saslContext(services, settings, c.get("client"), tls);
   const mechanisms = offeredNames(settings, tls, await backend.enabled());
-  // What an SMTP front (the adapter in upstream mode) announces: as the embedded listener does,
-  // CRAM-MD5 and DIGEST-MD5 only while some account keeps a shared secret, since many SMTP
-  // clients take the strongest-looking mechanism and do not fall back.
+  // What an SMTP front (the adapter in upstream mode) announces, as the embedded listener does.
   const sharedSecrets = backend.kind !== "postern" || (await services.accounts.anySharedSecret());
-  const smtpMechanisms = sharedSecrets
-    ? mechanisms
-    : mechanisms.filter((name) => name !== "CRAM-MD5" && name !== "DIGEST-MD5");
+  const smtpMechanisms = sharedSecrets ? mechanisms : withoutSharedSecretMechanisms(mechanisms);
   return c.json({ mechanisms, smtp_mechanisms: smtpMechanisms, tls, backend: backend.kind });
 });
 
