@@ -9,6 +9,7 @@ import tls from "node:tls";
 import { parseDuration, type RawSettings, type Settings } from "../core/config/settings.ts";
 import { consoleLogger } from "../core/console-logger.ts";
 import { newQueueId } from "../core/ids.ts";
+import { lookupFirst } from "../core/maps/lookup-first.ts";
 import type { LookupTable } from "../core/maps/lookup-table.ts";
 import { parseMapList } from "../core/maps/parse-map-list.ts";
 import type { Socket } from "../core/net/socket.ts";
@@ -27,6 +28,7 @@ import {
   sessionConfig,
   type TlsInfo,
 } from "../core/smtp/server/index.ts";
+import { withTimeout } from "../core/smtp/with-timeout.ts";
 import { saslType } from "../http/sasl-backend.ts";
 import { type RequestSasl, saslContext } from "../http/sasl-context.ts";
 import type { Services } from "../http/services.ts";
@@ -321,13 +323,13 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
       else if (output.kind === "delay") await new Promise((resolve) => setTimeout(resolve, output.ms));
       else if (output.kind === "starttls") {
         const upgrading = socket.startTls();
-        const upgraded = await withTimeout(upgrading, options.handshakeMs, null);
-        if (upgraded === null) {
+        const upgraded = await withTimeout(upgrading, options.handshakeMs);
+        if (upgraded.timedOut) {
           upgrading.then((late) => late.close()).catch(() => {});
           logger.info(`timeout during TLS handshake from ${client.address}`);
           return false;
         }
-        socket = upgraded;
+        socket = upgraded.value;
         secure = true;
         const info = await tlsInfo();
         if (info === null) return false;
@@ -349,11 +351,8 @@ async function serve(connection: Connection, implicitTls: boolean, options: Serv
       const stop = new Promise<"stop">((resolve) => {
         connection.interrupt = () => resolve("stop");
       });
-      const bytes = await withTimeout(
-        Promise.race([reading, stop]),
-        options.idleMs,
-        "timeout" as const,
-      ).catch(() => null);
+      const read = await withTimeout(Promise.race([reading, stop]), options.idleMs).catch(() => null);
+      const bytes = read === null ? null : read.timedOut ? ("timeout" as const) : read.value;
       connection.interrupt = null;
       if (bytes === "timeout") {
         await perform(session.timeout());
@@ -394,16 +393,7 @@ function ccertLoginTable(settings: Settings, services: Services): LookupTable | 
   const tables = parseMapList(settings.get("postern_tls_ccert_login_maps")).map((spec) =>
     services.openTable(spec),
   );
-  if (tables.length === 0) return null;
-  return {
-    async lookup(key) {
-      for (const table of tables) {
-        const value = await table.lookup(key);
-        if (value !== null) return value;
-      }
-      return null;
-    },
-  };
+  return tables.length === 0 ? null : { lookup: (key) => lookupFirst(tables, key) };
 }
 
 function channelBinding(socket: Socket): { channelBinding?: Uint8Array } {
@@ -513,19 +503,6 @@ function listen(server: net.Server, host: string, port: number): Promise<number>
       resolve((server.address() as net.AddressInfo).port);
     });
   });
-}
-
-/** The promise's value, or `fallback` after `ms` (the timer is cleared either way). */
-async function withTimeout<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<F>((resolve) => {
-    timer = setTimeout(resolve, ms, fallback);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function describe(error: unknown): string {
