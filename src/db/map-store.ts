@@ -2,7 +2,7 @@
 // Secret values (smarthost passwords) are sealed with AES-GCM, bound to their table and key, and
 // are never listed back.
 import { and, asc, eq } from "drizzle-orm";
-import { openSecret, type parseKeyRing, sealSecret } from "../core/auth/secret-box.ts";
+import { openSecret, type parseKeyRing, sealedKeyId, sealSecret } from "../core/auth/secret-box.ts";
 import type { LookupTable } from "../core/maps/lookup-table.ts";
 import type { Database } from "./database.ts";
 import { mapEntries } from "./schema.ts";
@@ -90,7 +90,7 @@ export class DbMapStore {
     const rows = await this.#db.select().from(mapEntries).where(eq(mapEntries.secret, true)).all();
     let changed = 0;
     for (const row of rows) {
-      if (row.value.split(".")[1] === keys.current) continue;
+      if (sealedKeyId(row.value) === keys.current) continue;
       const context = secretContext(row.table, row.key);
       const value = await sealSecret(keys, await openSecret(keys, row.value, context), context);
       await this.#db

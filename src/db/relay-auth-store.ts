@@ -6,7 +6,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { and, asc, eq, gt, lte, ne } from "drizzle-orm";
 import { deriveKey } from "../core/auth/derive-key.ts";
 import { hmacSha256, utf8 } from "../core/auth/digest.ts";
-import { type KeyRing, openSecret, sealSecret } from "../core/auth/secret-box.ts";
+import { type KeyRing, openSecret, sealedKeyId, sealSecret } from "../core/auth/secret-box.ts";
 import type { OAuth2Credential, OAuth2Store } from "../core/delivery/oauth2-token.ts";
 import type { AuthFailureCache } from "../core/delivery/relay-auth.ts";
 import type { Database } from "./database.ts";
@@ -155,7 +155,7 @@ export class DbRelayAuthStore implements OAuth2Store, AuthFailureCache {
     let changed = 0;
     for (const row of rows) {
       const reseal = async (value: string | null, field: Field) =>
-        value === null || value.split(".")[1] === keys.current
+        value === null || sealedKeyId(value) === keys.current
           ? value
           : sealSecret(
               keys,
