@@ -53,27 +53,21 @@ export interface HopResult {
   outcomes: Outcome[];
 }
 
-/** The Postfix client parameters an LMTP hop reads under their lmtp_* names. */
+/**
+ * The Postfix client parameters of this hop: an LMTP hop reads the lmtp_* twins (clientParameter);
+ * only the greeting command's name differs (LHLO, not HELO).
+ */
 function parameterNames(hop: NextHop) {
-  return hop.protocol === "lmtp"
-    ? ({
-        authEnable: "lmtp_sasl_auth_enable",
-        passwordMaps: "lmtp_sasl_password_maps",
-        heloName: "lmtp_lhlo_name",
-        tlsLevel: "lmtp_tls_security_level",
-        connectTimeout: "lmtp_connect_timeout",
-        heloTimeout: "lmtp_lhlo_timeout",
-        dataDoneTimeout: "lmtp_data_done_timeout",
-      } as const)
-    : ({
-        authEnable: "smtp_sasl_auth_enable",
-        passwordMaps: "smtp_sasl_password_maps",
-        heloName: "smtp_helo_name",
-        tlsLevel: "smtp_tls_security_level",
-        connectTimeout: "smtp_connect_timeout",
-        heloTimeout: "smtp_helo_timeout",
-        dataDoneTimeout: "smtp_data_done_timeout",
-      } as const);
+  const kind = { lmtp: hop.protocol === "lmtp" };
+  return {
+    kind,
+    authEnable: clientParameter(kind, "sasl_auth_enable"),
+    passwordMaps: clientParameter(kind, "sasl_password_maps"),
+    heloName: kind.lmtp ? "lmtp_lhlo_name" : "smtp_helo_name",
+    connectTimeout: clientParameter(kind, "connect_timeout"),
+    heloTimeout: kind.lmtp ? "lmtp_lhlo_timeout" : "smtp_helo_timeout",
+    dataDoneTimeout: clientParameter(kind, "data_done_timeout"),
+  } as const;
 }
 
 export async function deliverOverHop(hop: NextHop, items: HopMessage[], deps: HopDeps): Promise<HopResult[]> {
@@ -107,7 +101,6 @@ async function credentialsFor(
   deps: HopDeps,
 ): Promise<RelayCredentials | null> {
   if (!deps.settings.bool(names.authEnable)) return null;
-  const kind = { lmtp: hop.protocol === "lmtp" };
   const keys = passwordMapKeys(
     hop,
     message.mailFrom,
@@ -115,7 +108,7 @@ async function credentialsFor(
     deps.settings.bool("smtp_sender_dependent_authentication"),
   );
   const tables = parseMapList(deps.settings.get(names.passwordMaps)).map(deps.openTable);
-  const delimiter = deps.settings.get(clientParameter(kind, "sasl_password_result_delimiter"));
+  const delimiter = deps.settings.get(clientParameter(names.kind, "sasl_password_result_delimiter"));
   return findRelayCredentials(tables, keys, delimiter);
 }
 
@@ -133,7 +126,7 @@ function relayOptions(
     protocol: hop.protocol,
     ...(hop.unix ? { path: hop.host } : {}),
     heloName: settings.get(names.heloName),
-    ...relaySecurity(settings, { lmtp: hop.protocol === "lmtp", unix: hop.unix === true }),
+    ...relaySecurity(settings, { ...names.kind, unix: hop.unix === true }),
     auth,
     timeouts: deps.timeouts ?? {
       connect: settings.duration(names.connectTimeout),
@@ -162,7 +155,7 @@ async function deliverGroup(
   let options: RelayOptions;
   let authPolicy: ReturnType<typeof relayAuthPolicy>;
   try {
-    authPolicy = relayAuthPolicy(deps.settings, { lmtp: hop.protocol === "lmtp" });
+    authPolicy = relayAuthPolicy(deps.settings, names.kind);
     options = relayOptions(hop, null, names, deps);
   } catch (error) {
     if (error instanceof ConfigError) return failAll("deferred", error.message, "4.3.5");

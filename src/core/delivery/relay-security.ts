@@ -25,6 +25,10 @@ export interface HopKind {
  * (their defaults point at the smtp_* values, so one policy holds unless LMTP is set apart).
  */
 export type ClientParameter =
+  | "sasl_auth_enable"
+  | "sasl_password_maps"
+  | "connect_timeout"
+  | "data_done_timeout"
   | "tls_security_level"
   | "tls_CAfile"
   | "sasl_security_options"
