@@ -74,10 +74,12 @@ export async function deliverOverHop(hop: NextHop, items: HopMessage[], deps: Ho
   const names = parameterNames(hop);
   const results: HopResult[] = [];
   const groups = new Map<string, { credentials: RelayCredentials | null; items: HopMessage[] }>();
+  // Messages whose lookup keys are the same (all of them unless sender-dependent) share one lookup.
+  const lookups = new Map<string, Promise<RelayCredentials | null>>();
   for (const item of items) {
     let credentials: RelayCredentials | null;
     try {
-      credentials = await credentialsFor(item.message, hop, names, deps);
+      credentials = await credentialsFor(item.message, hop, names, deps, lookups);
     } catch (error) {
       const reason = `${names.passwordMaps} lookup error: ${error instanceof Error ? error.message : String(error)}`;
       emit(results, { item, outcomes: allWith(item, "deferred", reason, "4.3.0") }, deps);
@@ -99,6 +101,7 @@ async function credentialsFor(
   hop: NextHop,
   names: ReturnType<typeof parameterNames>,
   deps: HopDeps,
+  lookups: Map<string, Promise<RelayCredentials | null>>,
 ): Promise<RelayCredentials | null> {
   if (!deps.settings.bool(names.authEnable)) return null;
   const keys = passwordMapKeys(
@@ -107,9 +110,17 @@ async function credentialsFor(
     // Sender-dependent keys are SMTP only (smtp_sasl_glue.c: smtp_mode); LMTP ignores them.
     deps.settings.bool("smtp_sender_dependent_authentication"),
   );
-  const tables = parseMapList(deps.settings.get(names.passwordMaps)).map(deps.openTable);
-  const delimiter = deps.settings.get(clientParameter(names.kind, "sasl_password_result_delimiter"));
-  return findRelayCredentials(tables, keys, delimiter);
+  const lookupKey = keys.join("\0");
+  let found = lookups.get(lookupKey);
+  if (!found) {
+    found = (async () => {
+      const tables = parseMapList(deps.settings.get(names.passwordMaps)).map(deps.openTable);
+      const delimiter = deps.settings.get(clientParameter(names.kind, "sasl_password_result_delimiter"));
+      return findRelayCredentials(tables, keys, delimiter);
+    })();
+    lookups.set(lookupKey, found);
+  }
+  return found;
 }
 
 /** Throws ConfigError for a bad smtp_tls_* / smtp_sasl_* value (see relay-security.ts). */
